@@ -1,0 +1,20 @@
+"""chainrule: the mathematics of deep learning, as code you can read and verify.
+
+Tensors and differentiable operations (``cr.tensor``, ``cr.exp``, ``x @ W``), the
+chain rule in reverse and forward mode (``t.backward()``, ``cr.grad``, ``cr.jvp``,
+``cr.jacobian``, ``cr.hessian``), and the tools that check every derivative
+(``cr.testing.check_grads``, ``cr.explain``).
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import errors  # noqa: F401
+from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,  # noqa: F401
+                     set_default_dtype)
+from .errors import AnomalyError, DTypeError, GraphError, ShapeError  # noqa: F401
+from .tensor import Tensor  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .ops import abs, round, sum  # noqa: F401,A004
+from .autodiff import (detect_anomaly, enable_grad, grad, hessian, hvp, jacfwd, jacobian,  # noqa: F401
+                       jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)

@@ -1,0 +1,438 @@
+r"""The engine: recording, the reverse pass, forward tangents, batching.
+
+Levels
+------
+Level 0 is the global graph of tensors with ``requires_grad=True`` (PyTorch's
+``backward()``).  Each transform opens a new level on a stack:
+
+* ``"rev"`` (``grad``, ``vjp``): operations on its boxes record tape nodes;
+* ``"fwd"`` (``jvp``): its boxes carry a tangent, propagated by the JVP rules;
+* ``"batch"`` (``vmap``): its boxes hold a whole batch along axis 0.
+
+Binding a primitive finds the highest level among its arguments, lowers the
+arguments of that level to the level below (``box._lower``), binds the primitive
+again on them (recursively, so lower levels see the operation too), and boxes
+the result.  Because a rule at level k only ever sees values of levels below k,
+a value from an outer transform is a constant inside an inner one, and nested
+derivatives never confuse their perturbations:
+:math:`\frac{d}{dx}\left[x \cdot \frac{d}{dy}(x + y)\right] = 1`.
+
+Memory
+------
+Outputs point to their inputs, never back: a node holds its inputs and the
+output's *array*, and rebuilds an output tensor only when a rule asks for one.
+There are no reference cycles, so a step's graph is freed by reference counting
+as soon as the loss goes out of scope (a cyclic graph makes Python's collector
+most of a training step's time).
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from ..errors import AnomalyError, DTypeError, GraphError, fmt_shape
+from ..tensor import Tensor
+
+
+# ----------------------------------------------------------------------------- levels
+class Level:
+    """One open transform on the level stack."""
+
+    __slots__ = ("depth", "kind", "active", "size")
+
+    def __init__(self, depth: int, kind: str, size: int | None = None):
+        self.depth = depth
+        self.kind = kind
+        self.active = True
+        self.size = size
+
+    def __repr__(self):
+        return f"Level({self.depth}, {self.kind!r})"
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.levels: list[Level] = []
+        # Gradient levels of depth < paused do not record (no_grad).  Batch levels are
+        # not gradients and are never paused.
+        self.paused = 0
+        self.anomaly = False
+
+
+state = _State()
+
+
+@contextlib.contextmanager
+def new_level(kind: str, size: int | None = None):
+    level = Level(len(state.levels) + 1, kind, size)
+    state.levels.append(level)
+    try:
+        yield level
+    finally:
+        level.active = False
+        state.levels.pop()
+
+
+def recording() -> bool:
+    """Whether operations on ``requires_grad`` tensors are being recorded (level 0)."""
+    return state.paused == 0
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Within this context, operations are not recorded for differentiation.
+
+    It pauses the global graph and every transform already open; a transform
+    opened inside it (``cr.grad`` in a ``no_grad`` block) still works, as
+    ``torch.func`` does.
+    """
+
+    def __enter__(self):
+        self._prev = state.paused
+        state.paused = len(state.levels) + 1
+
+    def __exit__(self, *exc):
+        state.paused = self._prev
+        return False
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Re-enable recording inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        self._prev = state.paused
+        state.paused = 0
+
+    def __exit__(self, *exc):
+        state.paused = self._prev
+        return False
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Raise :class:`AnomalyError` at the first operation that produces NaN or inf,
+    naming it (forward and backward passes alike).  Slower: every result is checked."""
+
+    def __enter__(self):
+        self._prev = state.anomaly
+        state.anomaly = True
+
+    def __exit__(self, *exc):
+        state.anomaly = self._prev
+        return False
+
+
+def _usable(level: Level) -> bool:
+    """A level can take new operations: open, and not paused by ``no_grad``."""
+    return level.active and (level.kind == "batch" or level.depth >= state.paused)
+
+
+def _strip(a):
+    """Lower a box through every level that cannot take operations now."""
+    while isinstance(a, Tensor) and a._level is not None and not _usable(a._level):
+        a = a._lower
+    return a
+
+
+# ----------------------------------------------------------------------------- binding
+def bind(prim, args, params):
+    """Apply primitive ``prim`` to ``args``: directly on arrays, or through the top level."""
+    top = None
+    for a in args:
+        if isinstance(a, Tensor):
+            lv = a._level
+            if lv is not None and (top is None or lv.depth > top.depth):
+                top = lv
+    if top is None:
+        return _bind_base(prim, args, params)
+    if not _usable(top):
+        return bind(prim, [_strip(a) for a in args], params)
+    if top.kind == "rev":
+        return _bind_rev(top, prim, args, params)
+    if top.kind == "fwd":
+        return _bind_fwd(top, prim, args, params)
+    return _bind_batch(top, prim, args, params)
+
+
+def _bind_base(prim, args, params):
+    datas = [a._data if isinstance(a, Tensor) else a for a in args]
+    out = prim.impl(*datas, **params)
+    if state.anomaly:
+        _check_finite(prim, out)
+    if prim.differentiable and state.paused == 0:
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                return Tensor._wrap(out, Node(prim, args, params, out), True)
+    return Tensor._wrap(out)
+
+
+def _check_finite(prim, out):
+    if isinstance(out, tuple):
+        for o in out:
+            _check_finite(prim, o)
+        return
+    if getattr(out, "dtype", None) is not None and out.dtype.kind in "fc" and not np.isfinite(out).all():
+        where = f" (in the derivative rule of '{_current_rule[-1]}')" if _current_rule else ""
+        raise AnomalyError(f"detect_anomaly: '{prim.name}' produced "
+                           f"{'NaN' if np.isnan(out).any() else 'inf'} in an output of shape "
+                           f"{fmt_shape(out.shape)}{where}")
+
+
+_current_rule: list[str] = []
+
+
+def _lowered(level, args):
+    """Arguments one level down, and the boxes of ``level`` among them (by position)."""
+    lowered, boxes = [], []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._level is level:
+            lowered.append(a._lower)
+            boxes.append((i, a))
+        else:
+            lowered.append(_strip(a))
+    return lowered, boxes
+
+
+def _bind_rev(level, prim, args, params):
+    lowered, boxes = _lowered(level, args)
+    out_low = bind(prim, lowered, params)
+    if not prim.differentiable:
+        return out_low
+    parents = tuple((i, b) for i, b in boxes if prim.has_vjp(i))
+    if not parents:
+        return out_low
+    node = Node.__new__(Node)
+    node.prim, node.inputs, node.params, node.out = prim, lowered, params, out_low
+    node.parents, node.versions, node.retained = parents, None, None
+    return Tensor._box(level, out_low, node=node)
+
+
+def _bind_fwd(level, prim, args, params):
+    lowered, boxes = _lowered(level, args)
+    out_low = bind(prim, lowered, params)
+    if not prim.differentiable:
+        return out_low
+    tangents = [None] * len(args)
+    for i, b in boxes:
+        tangents[i] = b._tangent
+    _current_rule.append(prim.name)
+    try:
+        t = prim.jvp(tangents, out_low, lowered, params)
+    finally:
+        _current_rule.pop()
+    if t is None:
+        return out_low
+    if t.shape != out_low.shape:
+        from ..ops.shape import broadcast_to
+        t = broadcast_to(t, out_low.shape)
+    return Tensor._box(level, out_low, tangent=t)
+
+
+def _bind_batch(level, prim, args, params):
+    from .batching import loop_batch
+    lowered, boxes = _lowered(level, args)
+    batched = [False] * len(args)
+    for i, _ in boxes:
+        batched[i] = True
+    rule = prim.batch_rule or loop_batch(prim)
+    out_low = rule(lowered, batched, level.size, **params)
+    if isinstance(out_low, tuple):
+        return tuple(Tensor._box(level, o) for o in out_low)
+    return Tensor._box(level, out_low)
+
+
+# ----------------------------------------------------------------------------- tape
+class Node:
+    """One recorded application of a primitive: enough to run its VJP rules later.
+
+    ``inputs`` are what the rules see (at level 0 the input tensors themselves; at a
+    transform level the inputs one level down), ``parents`` the (position, tensor)
+    pairs that want a cotangent, ``out`` the output array (level 0) or the output
+    one level down.
+    """
+
+    __slots__ = ("prim", "inputs", "params", "out", "parents", "versions", "retained")
+
+    def __init__(self, prim, args, params, out):
+        self.prim = prim
+        self.inputs = args
+        self.params = params
+        self.out = out
+        parents, versions = [], []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                versions.append(a._version)
+                if a.requires_grad and prim.has_vjp(i):
+                    parents.append((i, a))
+            else:
+                versions.append(None)
+        self.parents = tuple(parents)
+        self.versions = tuple(versions)
+        self.retained = None
+
+    def retain(self, tensor):
+        import weakref
+        self.retained = weakref.ref(tensor)
+
+    def output(self, create_graph):
+        """The output as a tensor a rule can use (differentiable again with create_graph)."""
+        if isinstance(self.out, Tensor):
+            return self.out
+        return Tensor._wrap(self.out, self if create_graph else None, create_graph)
+
+
+def _toposort(roots):
+    """Nodes reachable from ``roots``, each before the nodes it was computed from."""
+    order, seen = [], set()
+    for root in roots:
+        if root in seen:
+            continue
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            if node.parents is None:
+                continue
+            for _, p in node.parents:
+                pn = p._node
+                if pn is not None and pn not in seen:
+                    stack.append((pn, False))
+    order.reverse()
+    return order
+
+
+def _unbroadcast(ct, like):
+    """Sum a cotangent over the axes along which ``like`` was broadcast, and match its dtype."""
+    from ..ops.reductions import sum as _sum
+    from ..ops.shape import reshape
+    shape = like.shape
+    if ct.shape != shape:
+        lead = len(ct.shape) - len(shape)
+        if lead < 0:
+            from ..ops.shape import broadcast_to
+            ct = broadcast_to(ct, shape)
+        else:
+            axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                              if n == 1 and ct.shape[lead + i] != 1)
+            ct = reshape(_sum(ct, axis=axes), shape)
+    if ct.dtype != like.dtype:
+        from ..ops.elementwise import astype
+        ct = astype(ct, like.dtype)
+    return ct
+
+
+def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
+    """Propagate cotangents from ``roots`` = [(tensor, cotangent), ...] to the leaves.
+
+    Returns a dict mapping each reached leaf tensor (a tensor with no node) to its
+    cotangent.  ``free`` releases each node's saved values once it has been used.
+    """
+    cts = {}
+    leaves = {}
+    start = []
+    for t, ct in roots:
+        key = t._node if t._node is not None else t
+        if t._node is not None:
+            start.append(t._node)
+        cts[key] = ct if key not in cts else cts[key] + ct
+    for node in _toposort(start):
+        g = cts.pop(node, None)
+        if g is None:
+            continue
+        if node.parents is None:
+            raise GraphError(f"backward: trying to go through '{node.prim.name}' a second time, but its "
+                             f"saved values were freed by the first backward(); call backward("
+                             f"retain_graph=True) the first time if you need to go back twice")
+        if node.versions is not None:
+            _check_versions(node)
+        if node.retained is not None and node.retained() is not None:
+            node.retained().grad = g.detach() if not create_graph else g
+        out = node.output(create_graph)
+        _current_rule.append(node.prim.name)
+        try:
+            for i, p in node.parents:
+                ct = node.prim.vjp(i, g, out, node.inputs, node.params)
+                if ct is None:
+                    continue
+                ct = _unbroadcast(ct, p)
+                if p._node is None:
+                    prev = leaves.get(p)
+                    leaves[p] = ct if prev is None else prev + ct
+                else:
+                    prev = cts.get(p._node)
+                    cts[p._node] = ct if prev is None else prev + ct
+        finally:
+            _current_rule.pop()
+        if free:
+            node.inputs = node.out = node.parents = None
+    for key, ct in cts.items():       # roots that are leaves themselves
+        if isinstance(key, Tensor):
+            prev = leaves.get(key)
+            leaves[key] = ct if prev is None else prev + ct
+    return leaves
+
+
+def _check_versions(node):
+    for a, v in zip(node.inputs, node.versions):
+        if isinstance(a, Tensor) and v is not None and a._version != v:
+            raise GraphError(f"backward: an input {fmt_shape(a.shape)} of '{node.prim.name}' was modified "
+                             f"in place after it was used; its derivative would be computed from the new "
+                             f"values (version {a._version}, expected {v})")
+
+
+def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=False):
+    """``tensor.backward()``: accumulate gradients into the ``.grad`` of level-0 leaves."""
+    if tensor._level is not None:
+        raise GraphError("backward(): this tensor lives inside a transform (cr.grad, cr.jvp, ...); "
+                         "use the transform's result instead of calling backward() inside it")
+    if not tensor.requires_grad:
+        raise GraphError("backward(): the tensor does not require grad and has no grad_fn: nothing "
+                         "it was computed from requires gradients (did you forget requires_grad=True, "
+                         "or compute it under no_grad?)")
+    if grad is None:
+        if tensor.size != 1:
+            raise GraphError(f"backward(): grad can be implicitly created only for scalar outputs, but "
+                             f"the output has shape {fmt_shape(tensor.shape)}; pass grad= of that shape")
+        grad = Tensor._wrap(np.ones_like(tensor._data))
+    else:
+        grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype)
+        if grad.shape != tensor.shape:
+            raise GraphError(f"backward(): grad has shape {fmt_shape(grad.shape)} but the output has "
+                             f"shape {fmt_shape(tensor.shape)}")
+    if create_graph:
+        leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=True)
+    else:
+        prev = state.paused
+        state.paused = len(state.levels) + 1       # rules run without recording
+        try:
+            leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=False)
+        finally:
+            state.paused = prev
+    owned = set()
+    for leaf, ct in leaves.items():
+        if not leaf.requires_grad:
+            continue
+        data = ct._data
+        # A cotangent may be shared by several leaves (add passes g to both inputs) or be
+        # a view; .grad must own its memory, since optimizers update it in place.
+        if id(data) in owned or data is grad._data or (getattr(data, "base", None) is not None):
+            ct = Tensor._wrap(data.copy(), ct._node, ct.requires_grad) if not create_graph else ct
+        owned.add(id(ct._data))
+        if leaf.grad is None:
+            leaf.grad = ct
+        elif create_graph:
+            leaf.grad = leaf.grad + ct
+        else:
+            leaf.grad = Tensor._wrap(leaf.grad._data + ct._data)
+
+
+def check_differentiable(x: Tensor, where: str):
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{where}: cannot differentiate with respect to a tensor of dtype {x.dtype}; "
+                         f"only floating-point inputs have derivatives (convert with .astype(cr.float64))")

@@ -1,0 +1,229 @@
+r"""Declaring a primitive: its forward body and its derivative rules.
+
+A primitive is an operation the engine treats as atomic.  Three tiers keep most
+declarations to one formula:
+
+``@elementwise``
+    Give the partial derivatives :math:`\partial y / \partial x_i` as functions of
+    ``(out, *inputs)``.  Then :math:`\mathrm{VJP}_i(g) = g\,\partial_i` and
+    :math:`\mathrm{JVP}_i(\dot x_i) = \dot x_i\,\partial_i`.
+``@linear``
+    For maps linear in their (differentiable) inputs: the JVP is the map itself,
+    applied to the tangents; give only the adjoint (transpose) of each input.
+``@primitive``
+    Everything else: ``.defvjp(*rules)`` and ``.defjvp(*rules)``.
+
+Every rule has the signature ``rule(g_or_dx, out, *inputs, **params)``: one rule
+per input in positional order (``None`` for an input with no derivative, such as
+an index).  Variadic primitives (``concatenate``, ``einsum``) give a single rule
+that also receives ``argnum=i``.  Rules are written with chainrule's own ops,
+never with ``numpy`` on their arguments, so that every derivative is itself
+differentiable: higher orders, Hessian-vector products and Hessians need no
+further code.
+
+The engine, not the rules, sums cotangents over broadcast axes, skips inputs
+that need no gradient, treats ``None`` as a symbolic zero and adds contributions.
+"""
+from __future__ import annotations
+
+import functools
+
+REGISTRY: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """An operation with a forward body on raw arrays and derivative rules in chainrule ops.
+
+    Calling a primitive binds it: with nothing traced the body runs directly on the
+    arrays (the fast path); otherwise the engine records or propagates derivatives.
+    """
+
+    kind = "primitive"
+
+    def __init__(self, impl, name: str | None = None, *, differentiable: bool = True,
+                 variadic: bool = False, register: bool = True):
+        self.impl = impl
+        self.name = name or impl.__name__
+        self.differentiable = differentiable
+        self.variadic = variadic
+        self.vjp_rules: tuple | None = None
+        self.jvp_rules: tuple | None = None
+        self.jvp_joint = None          # rule(tangents, out, *inputs, **params), all inputs at once
+        self.batch_rule = None         # rule(args, batched, size, **params) -> output, batch on axis 0
+        self.formulas: dict[str, str] = {}   # LaTeX shown by explain() and the catalogue
+        functools.update_wrapper(self, impl)
+        if register:
+            if self.name in REGISTRY:
+                raise ValueError(f"primitive {self.name!r} is already registered")
+            REGISTRY[self.name] = self
+
+    def __call__(self, *args, **params):
+        return bind(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
+
+    # -- declaring rules ----------------------------------------------------------
+    def defvjp(self, *rules) -> "Primitive":
+        """One vector-Jacobian rule per input: ``rule(g, out, *inputs, **params)``."""
+        self.vjp_rules = rules
+        return self
+
+    def defjvp(self, *rules) -> "Primitive":
+        """One Jacobian-vector rule per input: ``rule(dx, out, *inputs, **params)``."""
+        self.jvp_rules = rules
+        return self
+
+    def defjvp_joint(self, rule) -> "Primitive":
+        """A JVP rule given all input tangents at once (``None`` for a zero tangent)."""
+        self.jvp_joint = rule
+        return self
+
+    def defbatch(self, rule) -> "Primitive":
+        """How to apply the primitive to a batch (see ``autodiff/batching.py``)."""
+        self.batch_rule = rule
+        return self
+
+    def formula(self, **latex) -> "Primitive":
+        """Attach LaTeX for the catalogue: ``definition=``, ``derivative=``, ``convention=``."""
+        self.formulas.update(latex)
+        return self
+
+    # -- used by the engine -----------------------------------------------------------
+    def vjp(self, i, g, out, inputs, params):
+        if self.variadic:
+            return self.vjp_rules[0](g, out, *inputs, argnum=i, **params)
+        rule = self.vjp_rules[i]
+        return None if rule is None else rule(g, out, *inputs, **params)
+
+    def has_vjp(self, i) -> bool:
+        return self.variadic or (self.vjp_rules is not None and self.vjp_rules[i] is not None)
+
+    def jvp(self, tangents, out, inputs, params):
+        """The output tangent, summed over inputs; ``None`` if every tangent is zero."""
+        if self.jvp_joint is not None:
+            return self.jvp_joint(tangents, out, *inputs, **params)
+        total = None
+        for i, dx in enumerate(tangents):
+            if dx is None:
+                continue
+            if self.variadic:
+                t = self.jvp_rules[0](dx, out, *inputs, argnum=i, **params)
+            else:
+                rule = self.jvp_rules[i]
+                t = None if rule is None else rule(dx, out, *inputs, **params)
+            if t is not None:
+                total = t if total is None else total + t
+        return total
+
+
+class Elementwise(Primitive):
+    r"""An elementwise primitive declared by its partial derivatives.
+
+    ``op.partials(f_1, ..., f_n)`` with :math:`f_i(\mathrm{out}, x_1..x_n) = \partial\,\mathrm{out}/\partial x_i`.
+    """
+
+    kind = "elementwise"
+
+    def partials(self, *fns) -> "Elementwise":
+        self.partial_fns = fns
+
+        def vjp_rule(f):
+            if f is None:
+                return None
+            return lambda g, out, *xs, **p: _times(g, f(out, *xs, **p))
+
+        def jvp_rule(f):
+            if f is None:
+                return None
+            return lambda dx, out, *xs, **p: _times(dx, f(out, *xs, **p))
+
+        self.vjp_rules = tuple(vjp_rule(f) for f in fns)
+        self.jvp_rules = tuple(jvp_rule(f) for f in fns)
+        return self
+
+
+def _times(a, partial):
+    return None if partial is None else a * partial
+
+
+class Linear(Primitive):
+    r"""A primitive linear in its differentiable inputs: :math:`\mathrm{JVP} = f(\dot x)`.
+
+    ``op.transposes(*rules)`` gives the adjoint map for each input;
+    ``linear_args`` names the positions that are linear (others, such as the
+    condition of ``where``, are passed through unchanged).
+    """
+
+    kind = "linear"
+
+    def __init__(self, impl, name=None, *, linear_args=None, **kw):
+        super().__init__(impl, name, **kw)
+        self.linear_args = linear_args
+        self.jvp_joint = self._apply_to_tangents
+
+    def transposes(self, *rules) -> "Linear":
+        return self.defvjp(*rules)
+
+    def _apply_to_tangents(self, tangents, out, *inputs, **params):
+        from ..ops.creation import zeros_like
+        if all(t is None for t in tangents):
+            return None
+        args = []
+        for i, (t, x) in enumerate(zip(tangents, inputs)):
+            linear = self.linear_args is None or i in self.linear_args
+            if not linear:
+                args.append(x)
+            elif t is None:
+                args.append(zeros_like(x))
+            else:
+                args.append(t)
+        return self(*args, **params)
+
+
+def _with_batch(p, elementwise_op):
+    from .batching import elementwise_batch
+    if elementwise_op:
+        p.defbatch(elementwise_batch(p))
+    return p
+
+
+def primitive(impl=None, *, name=None, differentiable=True, variadic=False, elementwise_op=False):
+    """Declare a primitive with explicit ``defvjp``/``defjvp`` rules.
+
+    ``elementwise_op=True`` gives it the elementwise batching rule (for ``vmap``).
+    """
+    if impl is None:
+        return lambda f: primitive(f, name=name, differentiable=differentiable, variadic=variadic,
+                                   elementwise_op=elementwise_op)
+    return _with_batch(Primitive(impl, name, differentiable=differentiable, variadic=variadic), elementwise_op)
+
+
+def elementwise(impl=None, *, name=None):
+    """Declare an elementwise primitive; follow with ``.partials(...)``."""
+    from .batching import elementwise_batch
+    if impl is None:
+        return lambda f: elementwise(f, name=name)
+    p = Elementwise(impl, name)
+    return p.defbatch(elementwise_batch(p))
+
+
+def linear(impl=None, *, name=None, linear_args=None, variadic=False, elementwise_op=False):
+    """Declare a linear primitive; follow with ``.transposes(...)``."""
+    if impl is None:
+        return lambda f: linear(f, name=name, linear_args=linear_args, variadic=variadic,
+                                elementwise_op=elementwise_op)
+    return _with_batch(Linear(impl, name, linear_args=linear_args, variadic=variadic), elementwise_op)
+
+
+def nondifferentiable(impl=None, *, name=None, elementwise_op=False):
+    """Declare an op whose output is piecewise constant (sign, floor, comparisons, argmax).
+
+    Its derivative is zero wherever it exists, so the result is a constant: no rules.
+    """
+    if impl is None:
+        return lambda f: nondifferentiable(f, name=name, elementwise_op=elementwise_op)
+    return _with_batch(Primitive(impl, name, differentiable=False), elementwise_op)
+
+
+from .engine import bind  # noqa: E402  (the engine imports Primitive's module lazily)

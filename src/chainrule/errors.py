@@ -1,0 +1,34 @@
+"""Exceptions whose messages state the mathematics that went wrong.
+
+Each subclasses the built-in exception a Python user would already catch, so
+``except ValueError`` keeps working, while ``except cr.ShapeError`` can be
+precise.
+"""
+from __future__ import annotations
+
+
+class ChainruleError(Exception):
+    """Base class of every chainrule-specific error."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """Operand shapes for which the operation is not defined (``(2×3)·(4×5)``)."""
+
+
+class DTypeError(ChainruleError, TypeError):
+    """An operation was asked of a dtype on which it is not defined."""
+
+
+class GraphError(ChainruleError, RuntimeError):
+    """Misuse of the recorded computation graph (freed graph, non-scalar backward, ...)."""
+
+
+class AnomalyError(ChainruleError, FloatingPointError):
+    """Raised in :func:`chainrule.detect_anomaly` mode at the first op that produces NaN or inf."""
+
+
+def fmt_shape(shape: tuple) -> str:
+    """``(2, 3)`` as ``(2×3)``, the way shapes are written in linear algebra."""
+    if len(shape) == 0:
+        return "()"
+    return "(" + "×".join(str(n) for n in shape) + ")"

@@ -1,0 +1,106 @@
+r"""The derivative catalogue's data: one :class:`OpSpec` per checked operation.
+
+An OpSpec says how to call an operation, where its domain is (a sampler for each
+input), which input shapes to try (scalars, vectors, matrices, and broadcasting
+pairs), and which NumPy/SciPy function computes the same values.  From these the
+suite (``tests/ops/test_specs.py``), ``chainrule check`` and ``cr.explain`` verify
+
+* the forward value against the reference, and
+* derivatives of order 1 and 2 in forward and reverse mode against central
+  differences in float64 (:func:`chainrule.testing.check_grads`).
+
+Every differentiable primitive in the registry must have at least one spec (a test
+fails otherwise); composites that users call directly have specs too.
+
+The specs live inside the package (not under ``tests/``) so that the installed
+``chainrule check`` command and ``cr.explain`` can run them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+# ----------------------------------------------------------------------------- domains
+# A sampler draws one float64 input of a given shape from the operation's domain.
+def real(rng, shape):
+    """Anywhere on the real line (standard normal)."""
+    return rng.standard_normal(shape)
+
+
+def positive(rng, shape):
+    """Bounded away from 0 and from infinity: (0.5, 2.5)."""
+    return rng.uniform(0.5, 2.5, shape)
+
+
+def unit_interval(rng, shape):
+    """Inside (-1, 1), away from the endpoints where arcsin/arccos have infinite slope."""
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def away_from_zero(rng, shape):
+    """Magnitude in (0.5, 2), either sign (for kinks at 0 and poles at 0)."""
+    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def distinct(rng, shape):
+    """Real values with no ties, pairwise at least ~0.1 apart (for max, sort, ...)."""
+    n = int(np.prod(shape)) if shape else 1
+    vals = rng.permutation(n) * 0.25 + rng.uniform(-0.05, 0.05, n) - n * 0.125
+    return vals.reshape(shape)
+
+
+def integers(low, high):
+    """A sampler of integer inputs in [low, high) (indices: not differentiated)."""
+    def sample(rng, shape):
+        return rng.integers(low, high, shape)
+    sample.__doc__ = f"integers in [{low}, {high})"
+    return sample
+
+
+@dataclass
+class OpSpec:
+    """How to check one operation.
+
+    ``op(*args)`` is called with one tensor per entry of ``domains`` (parameters are
+    bound in ``op`` by a lambda); ``reference(*arrays)`` computes the same values in
+    NumPy/SciPy.  ``shapes`` lists input-shape tuples to try.  Only inputs in
+    ``argnums`` are differentiated (indices and masks are not).
+    """
+
+    name: str                                   # the registry name (or the composite's name)
+    op: Callable
+    domains: Sequence[Callable]
+    shapes: Sequence[tuple]
+    reference: Callable | None = None
+    argnums: tuple | None = None                # None: every input
+    order: int = 2
+    case: str = ""                              # a label when an op has several specs
+    composite: bool = False
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    seed: int = 0
+    notes: str = ""
+    tags: tuple = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}[{self.case}]" if self.case else self.name
+
+    def sample(self, shapes, rng=None):
+        rng = np.random.default_rng(self.seed) if rng is None else rng
+        return [d(rng, s) for d, s in zip(self.domains, shapes)]
+
+    def diff_argnums(self):
+        return tuple(range(len(self.domains))) if self.argnums is None else self.argnums
+
+
+def all_specs() -> list[OpSpec]:
+    """Every spec of every chapter."""
+    from . import elementwise, products, reductions, shape
+    specs = []
+    for module in (elementwise, reductions, shape, products):
+        specs.extend(module.SPECS)
+    return specs

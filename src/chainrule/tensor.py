@@ -1,0 +1,312 @@
+"""The Tensor: an array, plus what calculus needs to know about it.
+
+A tensor holds its numbers (``data``, a NumPy or CuPy array) and, when it takes
+part in differentiation, either
+
+* a tape ``Node`` (reverse mode: how it was computed, so that cotangents can flow
+  back to its inputs), or
+* a ``tangent`` (forward mode: its directional derivative, carried alongside), or
+* a batch of values (inside :func:`chainrule.vmap`).
+
+Each of these belongs to one *level*: the global graph of ``requires_grad``
+tensors is level 0; every transform (``grad``, ``jvp``, ``vmap``, ...) opens its
+own level and wraps ("boxes") its inputs.  A box at level k holds the same value
+one level down in ``_lower``.  This is what keeps nested derivatives apart.
+
+There is no mathematics in this file: operators and methods call the ops.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .errors import DTypeError, GraphError
+
+
+class Tensor:
+    """An n-dimensional array that can be differentiated.
+
+    Create tensors with :func:`chainrule.tensor` (or ``zeros``, ``randn``, ...).
+    ``requires_grad=True`` makes a *leaf* whose gradient ``backward()`` accumulates
+    into ``.grad``, as in PyTorch.
+    """
+
+    __slots__ = ("_data", "_node", "_level", "_lower", "_tangent", "requires_grad",
+                 "grad", "_version", "_retain", "__weakref__")
+    # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        arr = dtypes.as_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise DTypeError(f"tensor: only floating tensors can require gradients, got dtype {arr.dtype}; "
+                             f"write floats (1.0) or pass dtype=cr.float32")
+        self._data = arr
+        self._node = None
+        self._level = None
+        self._lower = None
+        self._tangent = None
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._version = 0
+        self._retain = False
+
+    # -- internal constructors (no validation: the hot path) -------------------
+    @classmethod
+    def _wrap(cls, data, node=None, requires_grad=False):
+        t = object.__new__(cls)
+        t._data = data
+        t._node = node
+        t._level = None
+        t._lower = None
+        t._tangent = None
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._version = 0
+        t._retain = False
+        return t
+
+    @classmethod
+    def _box(cls, level, lower, node=None, tangent=None):
+        """A value at transform ``level`` whose value one level down is ``lower``."""
+        t = object.__new__(cls)
+        t._data = None if level.kind == "batch" else lower._data
+        t._node = node
+        t._level = level
+        t._lower = lower
+        t._tangent = tangent
+        t.requires_grad = False
+        t.grad = None
+        t._version = 0
+        t._retain = False
+        return t
+
+    # -- what it is ------------------------------------------------------------
+    @property
+    def data(self):
+        """The underlying array (not differentiable; shares memory)."""
+        if self._data is None:
+            raise GraphError("a batched tensor inside vmap has no single array value; "
+                             "return it from the vmapped function instead")
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        value = dtypes.as_array(value)
+        if self._level is not None:
+            raise GraphError("cannot assign .data of a tensor inside a transform")
+        self._data = value
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple:
+        if self._data is not None:
+            return self._data.shape
+        return self._lower.shape[1:]          # a batch box: the per-example shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        if self._data is not None:
+            return self._data.dtype
+        return self._lower.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for k in self.shape:
+            n *= k
+        return n
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation (PyTorch's meaning)."""
+        return self._node is None
+
+    @property
+    def device(self) -> str:
+        return "cpu" if isinstance(self._data, np.ndarray) or self._data is None else "cuda"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        if self._data is None:
+            return f"BatchedTensor(shape={self.shape}, dtype={self.dtype})"
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
+        extra = ""
+        if self._data.dtype != dtypes.get_default_dtype() and self._data.dtype.kind == "f":
+            extra += f", dtype={self._data.dtype}"
+        if self._node is not None:
+            extra += f", grad_fn=<{self._node.prim.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self._level is not None:
+            extra += f", level={self._level.depth}"
+        return f"tensor({body}{extra})"
+
+    # -- conversions -------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU)."""
+        d = self.data
+        return d if isinstance(d, np.ndarray) else d.get()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python number, "
+                             f"got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                             f"use .any() or .all()")
+        return bool(self.item())
+
+    __hash__ = object.__hash__
+
+    # -- graph ---------------------------------------------------------------------
+    def detach(self) -> "Tensor":
+        """The same values, cut from every graph and transform (a constant)."""
+        t = self
+        while t._level is not None:
+            if t._level.kind == "batch":
+                raise GraphError("detach: cannot detach a batched tensor inside vmap into a single array; "
+                                 "use cr.stop_gradient")
+            t = t._lower
+        return Tensor._wrap(t._data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.dtype.kind != "f":
+            raise DTypeError(f"requires_grad_: only floating tensors can require gradients, got {self.dtype}")
+        if self._node is not None and not requires_grad:
+            raise GraphError("requires_grad_: cannot turn off gradients of a non-leaf tensor; use detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after ``backward()``."""
+        if self._node is None:
+            return
+        self._retain = True
+        self._node.retain(self)
+
+    def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        r"""Accumulate :math:`\partial\,\mathrm{self} / \partial\,\mathrm{leaf}` (times ``grad``)
+        into ``.grad`` of every leaf that requires gradients (PyTorch's semantics).
+
+        ``retain_graph`` keeps the saved values for a second backward (it defaults to
+        ``create_graph``, as in PyTorch);
+        ``create_graph`` records the backward pass itself, so the gradients can be
+        differentiated again.
+        """
+        from .autodiff.engine import backward
+        if retain_graph is None:
+            retain_graph = create_graph
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_(self) -> "Tensor":
+        self._inplace_check("zero_")
+        self._data[...] = 0
+        self._version += 1
+        return self
+
+    # -- in-place arithmetic (allowed on leaves and constants outside recording) -----
+    def _inplace_check(self, name):
+        from .autodiff.engine import recording
+        if self._level is not None:
+            raise GraphError(f"{name}: in-place operations are not allowed on tensors inside a transform")
+        if self._node is not None:
+            raise GraphError(f"{name}: in-place operation on a tensor computed by "
+                             f"'{self._node.prim.name}' would corrupt its graph; use an out-of-place op")
+        if self.requires_grad and recording():
+            raise GraphError(f"{name}: in-place operation on a leaf that requires grad; "
+                             f"wrap the update in `with cr.no_grad():`")
+
+    def _inplace(self, name, other, ufunc):
+        self._inplace_check(name)
+        o = other._data if isinstance(other, Tensor) else other
+        if isinstance(o, np.ndarray) or hasattr(o, "__array_namespace__"):
+            if np.broadcast_shapes(self.shape, o.shape) != self.shape:
+                from .errors import ShapeError, fmt_shape
+                raise ShapeError(f"{name}: cannot update a {fmt_shape(self.shape)} tensor in place "
+                                 f"with a {fmt_shape(o.shape)} operand")
+        ufunc(self._data, o, out=self._data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace("+=", other, np.add)
+
+    def __isub__(self, other):
+        return self._inplace("-=", other, np.subtract)
+
+    def __imul__(self, other):
+        return self._inplace("*=", other, np.multiply)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", other, np.divide)
+
+    def add_(self, other, alpha=1.0):
+        return self._inplace("add_", other * alpha if alpha != 1.0 else other, np.add)
+
+    def sub_(self, other, alpha=1.0):
+        return self._inplace("sub_", other * alpha if alpha != 1.0 else other, np.subtract)
+
+    def mul_(self, other):
+        return self._inplace("mul_", other, np.multiply)
+
+    def div_(self, other):
+        return self._inplace("div_", other, np.divide)
+
+    def copy_(self, other):
+        self._inplace_check("copy_")
+        o = other._data if isinstance(other, Tensor) else dtypes.as_array(other)
+        self._data[...] = o
+        self._version += 1
+        return self
+
+    def fill_(self, value):
+        self._inplace_check("fill_")
+        self._data[...] = value
+        self._version += 1
+        return self
+
+    def __setitem__(self, index, value):
+        self._inplace_check("__setitem__")
+        if isinstance(index, Tensor):
+            index = index.data
+        self._data[index] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+
+
+# Operators and methods are attached in ops/__init__.py, where the ops live:
+# tensor.py stays free of mathematics and of import cycles.
