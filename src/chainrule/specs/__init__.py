@@ -104,3 +104,52 @@ def all_specs() -> list[OpSpec]:
     for module in (elementwise, reductions, shape, products):
         specs.extend(module.SPECS)
     return specs
+
+
+@dataclass
+class SpecResult:
+    """The outcome of checking one spec on all its shapes."""
+
+    spec: OpSpec
+    value_err: float = 0.0        # max |op - reference| / (atol + rtol |reference|) ratio's numerator
+    fwd_err: float = 0.0          # max abs error of J·v against central differences
+    rev_err: float = 0.0          # max abs error of the adjoint identity
+    second_err: float = 0.0       # max error of the order-2 checks (both modes)
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def run_spec(spec: OpSpec, modes=("fwd", "rev")) -> SpecResult:
+    """Check one spec on every shape: value against the reference, then derivatives
+    up to ``spec.order`` in both modes, in float64.  Never raises; failures are recorded."""
+    from ..tensor import Tensor
+    from ..testing import GradientCheckError, check_grads
+    result = SpecResult(spec)
+    rng = np.random.default_rng(spec.seed)
+    for shapes in spec.shapes:
+        args = spec.sample(shapes, rng)
+        try:
+            if spec.reference is not None:
+                got = spec.op(*[Tensor._wrap(np.asarray(a)) for a in args])
+                got = np.asarray(got.numpy() if isinstance(got, Tensor) else got, dtype=np.float64)
+                want = np.asarray(spec.reference(*args), dtype=np.float64)
+                if got.shape != want.shape:
+                    raise GradientCheckError(f"value: shape {got.shape} but the reference gives {want.shape}")
+                err = float(np.max(np.abs(got - want))) if got.size else 0.0
+                result.value_err = max(result.value_err, err)
+                if not np.allclose(got, want, rtol=spec.rtol, atol=spec.atol, equal_nan=True):
+                    raise GradientCheckError(f"value differs from the reference by {err:.3g} "
+                                             f"at input shapes {shapes}")
+            if spec.order > 0:
+                rep = check_grads(spec.op, args, order=spec.order, modes=modes, argnums=spec.diff_argnums(),
+                                  rtol=spec.rtol, atol=spec.atol, rng=rng)
+                result.fwd_err = max(result.fwd_err, rep.get("fwd", 0.0))
+                result.rev_err = max(result.rev_err, rep.get("rev", 0.0))
+                result.second_err = max(result.second_err, rep.get("fwd2", 0.0), rep.get("rev2", 0.0))
+        except Exception as e:  # noqa: BLE001  (a catalogue reports every failure, of any kind)
+            result.failure = f"shapes {shapes}: {type(e).__name__}: {e}"
+            break
+    return result
