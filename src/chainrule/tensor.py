@@ -31,7 +31,7 @@ class Tensor:
     into ``.grad``, as in PyTorch.
     """
 
-    __slots__ = ("_data", "_node", "_level", "_lower", "_tangent", "requires_grad",
+    __slots__ = ("_data", "_node", "_index", "_level", "_lower", "_tangent", "requires_grad",
                  "grad", "_version", "_retain", "__weakref__")
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
@@ -43,6 +43,7 @@ class Tensor:
                              f"write floats (1.0) or pass dtype=cr.float32")
         self._data = arr
         self._node = None
+        self._index = None
         self._level = None
         self._lower = None
         self._tangent = None
@@ -53,10 +54,11 @@ class Tensor:
 
     # -- internal constructors (no validation: the hot path) -------------------
     @classmethod
-    def _wrap(cls, data, node=None, requires_grad=False):
+    def _wrap(cls, data, node=None, requires_grad=False, index=None):
         t = object.__new__(cls)
         t._data = data
         t._node = node
+        t._index = index              # which output of a multi-output primitive (eigh, qr, ...)
         t._level = None
         t._lower = None
         t._tangent = None
@@ -67,11 +69,12 @@ class Tensor:
         return t
 
     @classmethod
-    def _box(cls, level, lower, node=None, tangent=None):
+    def _box(cls, level, lower, node=None, tangent=None, index=None):
         """A value at transform ``level`` whose value one level down is ``lower``."""
         t = object.__new__(cls)
         t._data = None if level.kind == "batch" else lower._data
         t._node = node
+        t._index = index
         t._level = level
         t._lower = lower
         t._tangent = tangent

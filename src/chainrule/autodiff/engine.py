@@ -156,14 +156,39 @@ def bind(prim, args, params):
 
 def _bind_base(prim, args, params):
     datas = [a._data if isinstance(a, Tensor) else a for a in args]
-    out = prim.impl(*datas, **params)
+    try:
+        out = prim.impl(*datas, **params)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            from ..errors import ShapeError
+            shapes = " and ".join(fmt_shape(np.shape(d)) for d in datas if hasattr(d, "shape"))
+            raise ShapeError(f"{prim.name}: shapes {shapes} cannot be broadcast together (aligned from the "
+                             f"right, each pair of dimensions must be equal or 1)") from None
+        raise
     if state.anomaly:
         _check_finite(prim, out)
+    if prim.multiple_results:
+        return _wrap_results(prim, args, params, tuple(_array(o) for o in out))
+    if isinstance(out, np.generic):          # NumPy returns scalars for 0-d results
+        out = np.asarray(out)
     if prim.differentiable and state.paused == 0:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 return Tensor._wrap(out, Node(prim, args, params, out), True)
     return Tensor._wrap(out)
+
+
+def _array(o):
+    return np.asarray(o) if isinstance(o, np.generic) else o
+
+
+def _wrap_results(prim, args, params, outs):
+    if prim.differentiable and state.paused == 0:
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                node = Node(prim, args, params, outs)
+                return tuple(Tensor._wrap(o, node, True, index=i) for i, o in enumerate(outs))
+    return tuple(Tensor._wrap(o) for o in outs)
 
 
 def _check_finite(prim, out):
@@ -204,6 +229,8 @@ def _bind_rev(level, prim, args, params):
     node = Node.__new__(Node)
     node.prim, node.inputs, node.params, node.out = prim, lowered, params, out_low
     node.parents, node.versions, node.retained = parents, None, None
+    if prim.multiple_results:
+        return tuple(Tensor._box(level, o, node=node, index=i) for i, o in enumerate(out_low))
     return Tensor._box(level, out_low, node=node)
 
 
@@ -220,12 +247,20 @@ def _bind_fwd(level, prim, args, params):
         t = prim.jvp(tangents, out_low, lowered, params)
     finally:
         _current_rule.pop()
+    if prim.multiple_results:
+        ts = (None,) * len(out_low) if t is None else t
+        return tuple(o if ti is None else Tensor._box(level, o, tangent=_fit(ti, o)) for o, ti in zip(out_low, ts))
     if t is None:
         return out_low
-    if t.shape != out_low.shape:
+    return Tensor._box(level, out_low, tangent=_fit(t, out_low))
+
+
+def _fit(t, out):
+    """A tangent broadcast to its output's shape (a tangent of ``x + c`` has the shape of ``x``)."""
+    if t.shape != out.shape:
         from ..ops.shape import broadcast_to
-        t = broadcast_to(t, out_low.shape)
-    return Tensor._box(level, out_low, tangent=t)
+        t = broadcast_to(t, out.shape)
+    return t
 
 
 def _bind_batch(level, prim, args, params):
@@ -276,9 +311,15 @@ class Node:
 
     def output(self, create_graph):
         """The output as a tensor a rule can use (differentiable again with create_graph)."""
-        if isinstance(self.out, Tensor):
-            return self.out
-        return Tensor._wrap(self.out, self if create_graph else None, create_graph)
+        out = self.out
+        if isinstance(out, tuple):
+            if isinstance(out[0], Tensor):
+                return out
+            return tuple(Tensor._wrap(o, self if create_graph else None, create_graph, index=i)
+                         for i, o in enumerate(out))
+        if isinstance(out, Tensor):
+            return out
+        return Tensor._wrap(out, self if create_graph else None, create_graph)
 
 
 def _toposort(roots):
@@ -337,10 +378,11 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
     leaves = {}
     start = []
     for t, ct in roots:
-        key = t._node if t._node is not None else t
-        if t._node is not None:
+        if t._node is None:
+            _accumulate(leaves, t, ct)
+        else:
             start.append(t._node)
-        cts[key] = ct if key not in cts else cts[key] + ct
+            _send(cts, t, ct)
     for node in _toposort(start):
         g = cts.pop(node, None)
         if g is None:
@@ -349,6 +391,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
             raise GraphError(f"backward: trying to go through '{node.prim.name}' a second time, but its "
                              f"saved values were freed by the first backward(); call backward("
                              f"retain_graph=True) the first time if you need to go back twice")
+        if isinstance(g, list):                      # a multi-output node: one slot per output
+            g = tuple(g)
         if node.versions is not None:
             _check_versions(node)
         if node.retained is not None and node.retained() is not None:
@@ -362,20 +406,31 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
                     continue
                 ct = _unbroadcast(ct, p)
                 if p._node is None:
-                    prev = leaves.get(p)
-                    leaves[p] = ct if prev is None else prev + ct
+                    _accumulate(leaves, p, ct)
                 else:
-                    prev = cts.get(p._node)
-                    cts[p._node] = ct if prev is None else prev + ct
+                    _send(cts, p, ct)
         finally:
             _current_rule.pop()
         if free:
             node.inputs = node.out = node.parents = None
-    for key, ct in cts.items():       # roots that are leaves themselves
-        if isinstance(key, Tensor):
-            prev = leaves.get(key)
-            leaves[key] = ct if prev is None else prev + ct
     return leaves
+
+
+def _accumulate(table, key, ct):
+    prev = table.get(key)
+    table[key] = ct if prev is None else prev + ct
+
+
+def _send(cts, t, ct):
+    """Add ``ct`` to the cotangent waiting at the node that computed ``t``."""
+    node = t._node
+    if t._index is None:
+        _accumulate(cts, node, ct)
+        return
+    slots = cts.get(node)
+    if slots is None:
+        slots = cts[node] = [None] * len(node.out)
+    slots[t._index] = ct if slots[t._index] is None else slots[t._index] + ct
 
 
 def _check_versions(node):

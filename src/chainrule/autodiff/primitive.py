@@ -41,11 +41,15 @@ class Primitive:
     kind = "primitive"
 
     def __init__(self, impl, name: str | None = None, *, differentiable: bool = True,
-                 variadic: bool = False, register: bool = True):
+                 variadic: bool = False, multiple_results: bool = False, register: bool = True):
         self.impl = impl
         self.name = name or impl.__name__
         self.differentiable = differentiable
         self.variadic = variadic
+        # A primitive with several outputs (eigh -> (w, V)) returns a tuple; its rules then
+        # receive a tuple of cotangents (None where an output is unused) and a tuple `out`,
+        # and its JVP rules return a tuple of tangents.
+        self.multiple_results = multiple_results
         self.vjp_rules: tuple | None = None
         self.jvp_rules: tuple | None = None
         self.jvp_joint = None          # rule(tangents, out, *inputs, **params), all inputs at once
@@ -112,9 +116,20 @@ class Primitive:
             else:
                 rule = self.jvp_rules[i]
                 t = None if rule is None else rule(dx, out, *inputs, **params)
-            if t is not None:
+            if t is None:
+                continue
+            if self.multiple_results:
+                total = t if total is None else tuple(_add_opt(a, b) for a, b in zip(total, t))
+            else:
                 total = t if total is None else total + t
         return total
+
+
+def _add_opt(a, b):
+    """Sum where ``None`` is a symbolic zero."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 class Elementwise(Primitive):
@@ -188,15 +203,18 @@ def _with_batch(p, elementwise_op):
     return p
 
 
-def primitive(impl=None, *, name=None, differentiable=True, variadic=False, elementwise_op=False):
+def primitive(impl=None, *, name=None, differentiable=True, variadic=False, elementwise_op=False,
+              multiple_results=False):
     """Declare a primitive with explicit ``defvjp``/``defjvp`` rules.
 
-    ``elementwise_op=True`` gives it the elementwise batching rule (for ``vmap``).
+    ``elementwise_op=True`` gives it the elementwise batching rule (for ``vmap``);
+    ``multiple_results=True`` declares an op returning a tuple of arrays.
     """
     if impl is None:
         return lambda f: primitive(f, name=name, differentiable=differentiable, variadic=variadic,
-                                   elementwise_op=elementwise_op)
-    return _with_batch(Primitive(impl, name, differentiable=differentiable, variadic=variadic), elementwise_op)
+                                   elementwise_op=elementwise_op, multiple_results=multiple_results)
+    return _with_batch(Primitive(impl, name, differentiable=differentiable, variadic=variadic,
+                                 multiple_results=multiple_results), elementwise_op)
 
 
 def elementwise(impl=None, *, name=None):
