@@ -59,6 +59,9 @@ class _State(threading.local):
         # not gradients and are never paused.
         self.paused = 0
         self.anomaly = False
+        # When a list, every primitive applied to arrays is appended as (prim, arrays, params):
+        # gradient checking replays them one by one to find the first wrong rule.
+        self.tracer = None
 
 
 state = _State()
@@ -167,6 +170,8 @@ def _bind_base(prim, args, params):
         raise
     if state.anomaly:
         _check_finite(prim, out)
+    if state.tracer is not None:
+        state.tracer.append((prim, datas, params))
     if prim.multiple_results:
         return _wrap_results(prim, args, params, tuple(_array(o) for o in out))
     if isinstance(out, np.generic):          # NumPy returns scalars for 0-d results
