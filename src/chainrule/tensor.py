@@ -99,7 +99,7 @@ class Tensor:
         if self._level is not None:
             raise GraphError("cannot assign .data of a tensor inside a transform")
         self._data = value
-        self._version += 1
+        self._bump()
 
     @property
     def shape(self) -> tuple:
@@ -239,7 +239,7 @@ class Tensor:
     def zero_(self) -> "Tensor":
         self._inplace_check("zero_")
         self._data[...] = 0
-        self._version += 1
+        self._bump()
         return self
 
     # -- in-place arithmetic (allowed on leaves and constants outside recording) -----
@@ -263,8 +263,14 @@ class Tensor:
                 raise ShapeError(f"{name}: cannot update a {fmt_shape(self.shape)} tensor in place "
                                  f"with a {fmt_shape(o.shape)} operand")
         ufunc(self._data, o, out=self._data, casting="same_kind")
-        self._version += 1
+        self._bump()
         return self
+
+    def _bump(self):
+        """Record an in-place change (backward checks saved inputs were not modified)."""
+        from .autodiff.engine import state
+        self._version += 1
+        state.inplace_count += 1
 
     def __iadd__(self, other):
         return self._inplace("+=", other, np.add)
@@ -294,13 +300,13 @@ class Tensor:
         self._inplace_check("copy_")
         o = other._data if isinstance(other, Tensor) else dtypes.as_array(other)
         self._data[...] = o
-        self._version += 1
+        self._bump()
         return self
 
     def fill_(self, value):
         self._inplace_check("fill_")
         self._data[...] = value
-        self._version += 1
+        self._bump()
         return self
 
     def __setitem__(self, index, value):
@@ -308,7 +314,7 @@ class Tensor:
         if isinstance(index, Tensor):
             index = index.data
         self._data[index] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._bump()
 
 
 # Operators and methods are attached in ops/__init__.py, where the ops live:

@@ -1,4 +1,5 @@
 """Automatic differentiation: primitives, the engine, and the function transforms."""
+from .custom import checkpoint, custom_vjp  # noqa: F401
 from .engine import detect_anomaly, enable_grad, no_grad  # noqa: F401
 from .primitive import REGISTRY, Primitive, elementwise, linear, nondifferentiable, primitive  # noqa: F401
 from .transforms import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, stop_gradient,  # noqa: F401

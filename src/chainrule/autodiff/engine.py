@@ -28,7 +28,8 @@ most of a training step's time).
 from __future__ import annotations
 
 import contextlib
-import threading
+import itertools
+from operator import attrgetter
 
 import numpy as np
 
@@ -52,16 +53,44 @@ class Level:
         return f"Level({self.depth}, {self.kind!r})"
 
 
-class _State(threading.local):
+class _State:
+    """The engine's global switches.
+
+    A plain object rather than ``threading.local``: reading it is on the path of every
+    operation, and chainrule's graphs are built by one thread at a time.
+    """
+
     def __init__(self):
         self.levels: list[Level] = []
         # Gradient levels of depth < paused do not record (no_grad).  Batch levels are
         # not gradients and are never paused.
         self.paused = 0
-        self.anomaly = False
-        # When a list, every primitive applied to arrays is appended as (prim, arrays, params):
-        # gradient checking replays them one by one to find the first wrong rule.
-        self.tracer = None
+        self._anomaly = False
+        self._tracer = None
+        # Counts in-place operations ever made: a node created after the last one
+        # cannot have had an input modified, and backward skips its version check.
+        self.inplace_count = 0
+        self.hooks = False          # anomaly or tracer: one test on the fast path instead of two
+
+    @property
+    def anomaly(self) -> bool:
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, on: bool):
+        self._anomaly = on
+        self.hooks = on or self._tracer is not None
+
+    @property
+    def tracer(self):
+        """When a list, every primitive applied to arrays is appended as (prim, arrays, params):
+        gradient checking replays them one by one to find the first wrong rule."""
+        return self._tracer
+
+    @tracer.setter
+    def tracer(self, value):
+        self._tracer = value
+        self.hooks = self._anomaly or value is not None
 
 
 state = _State()
@@ -158,7 +187,16 @@ def bind(prim, args, params):
 
 
 def _bind_base(prim, args, params):
-    datas = [a._data if isinstance(a, Tensor) else a for a in args]
+    """Level 0: compute on the arrays; record a node if an input requires gradients."""
+    datas = []
+    record = False
+    for a in args:
+        if isinstance(a, Tensor):
+            datas.append(a._data)
+            if a.requires_grad:
+                record = True
+        else:
+            datas.append(a)
     try:
         out = prim.impl(*datas, **params)
     except ValueError as e:
@@ -168,32 +206,27 @@ def _bind_base(prim, args, params):
             raise ShapeError(f"{prim.name}: shapes {shapes} cannot be broadcast together (aligned from the "
                              f"right, each pair of dimensions must be equal or 1)") from None
         raise
-    if state.anomaly:
-        _check_finite(prim, out)
-    if state.tracer is not None:
-        state.tracer.append((prim, datas, params))
+    if state.hooks:
+        if state.anomaly:
+            _check_finite(prim, out)
+        if state.tracer is not None:
+            state.tracer.append((prim, datas, params))
+    record = record and prim.differentiable and state.paused == 0
     if prim.multiple_results:
-        return _wrap_results(prim, args, params, tuple(_array(o) for o in out))
+        outs = tuple(_array(o) for o in out)
+        if record:
+            node = Node(prim, args, params, outs)
+            return tuple(Tensor._wrap(o, node, True, index=i) for i, o in enumerate(outs))
+        return tuple(Tensor._wrap(o) for o in outs)
     if isinstance(out, np.generic):          # NumPy returns scalars for 0-d results
         out = np.asarray(out)
-    if prim.differentiable and state.paused == 0:
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                return Tensor._wrap(out, Node(prim, args, params, out), True)
+    if record:
+        return Tensor._wrap(out, Node(prim, args, params, out), True)
     return Tensor._wrap(out)
 
 
 def _array(o):
     return np.asarray(o) if isinstance(o, np.generic) else o
-
-
-def _wrap_results(prim, args, params, outs):
-    if prim.differentiable and state.paused == 0:
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                node = Node(prim, args, params, outs)
-                return tuple(Tensor._wrap(o, node, True, index=i) for i, o in enumerate(outs))
-    return tuple(Tensor._wrap(o) for o in outs)
 
 
 def _check_finite(prim, out):
@@ -232,6 +265,7 @@ def _bind_rev(level, prim, args, params):
     if not parents:
         return out_low
     node = Node.__new__(Node)
+    node.seq = next(_creation_order)
     node.prim, node.inputs, node.params, node.out = prim, lowered, params, out_low
     node.parents, node.versions, node.retained = parents, None, None
     if prim.multiple_results:
@@ -282,6 +316,11 @@ def _bind_batch(level, prim, args, params):
 
 
 # ----------------------------------------------------------------------------- tape
+# Nodes are numbered as they are created; an input's node is always created before its
+# output's, so decreasing numbers are a topological order of any set of nodes.
+_creation_order = itertools.count()
+
+
 class Node:
     """One recorded application of a primitive: enough to run its VJP rules later.
 
@@ -291,23 +330,29 @@ class Node:
     one level down.
     """
 
-    __slots__ = ("prim", "inputs", "params", "out", "parents", "versions", "retained")
+    __slots__ = ("prim", "inputs", "params", "out", "parents", "versions", "retained", "seq")
 
     def __init__(self, prim, args, params, out):
+        self.seq = next(_creation_order)
         self.prim = prim
         self.inputs = args
         self.params = params
         self.out = out
-        parents, versions = [], []
-        for i, a in enumerate(args):
+        parents = []
+        version = 0
+        rules = prim.vjp_rules
+        variadic = prim.variadic
+        i = 0
+        for a in args:
             if isinstance(a, Tensor):
-                versions.append(a._version)
-                if a.requires_grad and prim.has_vjp(i):
+                version += a._version
+                if a.requires_grad and (variadic or rules is None or rules[i] is not None):
                     parents.append((i, a))
-            else:
-                versions.append(None)
+            i += 1
         self.parents = tuple(parents)
-        self.versions = tuple(versions)
+        # Versions only grow, so their sum changes exactly when an input was modified in
+        # place; `stamp` lets backward skip the check when no in-place op happened since.
+        self.versions = (version, state.inplace_count)
         self.retained = None
 
     def retain(self, tensor):
@@ -329,46 +374,36 @@ class Node:
 
 def _toposort(roots):
     """Nodes reachable from ``roots``, each before the nodes it was computed from."""
-    order, seen = [], set()
-    for root in roots:
-        if root in seen:
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        if node.parents is None:          # freed: reported when the pass reaches it
             continue
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.append((node, True))
-            if node.parents is None:
-                continue
-            for _, p in node.parents:
-                pn = p._node
-                if pn is not None and pn not in seen:
-                    stack.append((pn, False))
-    order.reverse()
-    return order
+        for _, p in node.parents:
+            pn = p._node
+            if pn is not None and pn not in seen:
+                seen.add(pn)
+                stack.append(pn)
+    return sorted(seen, key=_by_creation, reverse=True)
+
+
+_by_creation = attrgetter("seq")
 
 
 def _unbroadcast(ct, like):
     """Sum a cotangent over the axes along which ``like`` was broadcast, and match its dtype."""
-    from ..ops.reductions import sum as _sum
-    from ..ops.shape import reshape
     shape = like.shape
+    if ct.shape == shape and ct.dtype == like.dtype:
+        return ct
+    from ..ops.elementwise import astype
+    from ..ops.shape import _sum_to, broadcast_to
     if ct.shape != shape:
-        lead = len(ct.shape) - len(shape)
-        if lead < 0:
-            from ..ops.shape import broadcast_to
+        if len(ct.shape) < len(shape):
             ct = broadcast_to(ct, shape)
         else:
-            axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                              if n == 1 and ct.shape[lead + i] != 1)
-            ct = reshape(_sum(ct, axis=axes), shape)
+            ct = _sum_to(ct, shape)
     if ct.dtype != like.dtype:
-        from ..ops.elementwise import astype
         ct = astype(ct, like.dtype)
     return ct
 
@@ -378,16 +413,20 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
 
     Returns a dict mapping each reached leaf tensor (a tensor with no node) to its
     cotangent.  ``free`` releases each node's saved values once it has been used.
+    With ``create_graph=False`` nothing is being recorded, so contributions are summed
+    on the arrays directly, in place into buffers this pass allocated itself.
     """
-    cts = {}
-    leaves = {}
+    acc = _Accumulator(in_place=not create_graph)
     start = []
     for t, ct in roots:
         if t._node is None:
-            _accumulate(leaves, t, ct)
+            acc.add(t, ct)
         else:
             start.append(t._node)
-            _send(cts, t, ct)
+            acc.send(t, ct)
+    cts = acc.table
+    leaves = acc.leaves
+    named = state.hooks                  # anomaly mode names the rule that produced a NaN
     for node in _toposort(start):
         g = cts.pop(node, None)
         if g is None:
@@ -402,48 +441,94 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
             _check_versions(node)
         if node.retained is not None and node.retained() is not None:
             node.retained().grad = g.detach() if not create_graph else g
-        out = node.output(create_graph)
-        _current_rule.append(node.prim.name)
-        try:
-            for i, p in node.parents:
-                ct = node.prim.vjp(i, g, out, node.inputs, node.params)
-                if ct is None:
-                    continue
+        out = node.out
+        if not isinstance(out, Tensor):
+            out = node.output(create_graph)
+        if named:
+            _current_rule.append(node.prim.name)
+        prim, inputs, params = node.prim, node.inputs, node.params
+        joint = None
+        if prim.vjp_joint is not None:
+            joint = prim.vjp_joint(g, out, *inputs, **params)
+        for i, p in node.parents:
+            ct = prim.vjp(i, g, out, inputs, params) if joint is None else joint[i]
+            if ct is None:
+                continue
+            cd, pd = ct._data, p._data
+            if cd is None or pd is None or cd.shape != pd.shape or cd.dtype != pd.dtype:
                 ct = _unbroadcast(ct, p)
-                if p._node is None:
-                    _accumulate(leaves, p, ct)
-                else:
-                    _send(cts, p, ct)
-        finally:
+            if p._node is None:
+                prev = leaves.get(p)
+                leaves[p] = ct if prev is None else acc.sum(p, prev, ct)
+            elif p._index is None:
+                prev = cts.get(p._node)
+                cts[p._node] = ct if prev is None else acc.sum(p._node, prev, ct)
+            else:
+                acc.send(p, ct)
+        if named:
             _current_rule.pop()
         if free:
             node.inputs = node.out = node.parents = None
     return leaves
 
 
-def _accumulate(table, key, ct):
-    prev = table.get(key)
-    table[key] = ct if prev is None else prev + ct
+class _Accumulator:
+    """Sums of cotangents: per node (``table``; a list of slots for a multi-output node)
+    and per leaf (``leaves``).
 
+    In place only into arrays it allocated itself: a cotangent may be shared (``add``
+    passes the same ``g`` to both inputs), so the first contribution is kept as it is
+    and the second allocates the sum.
+    """
 
-def _send(cts, t, ct):
-    """Add ``ct`` to the cotangent waiting at the node that computed ``t``."""
-    node = t._node
-    if t._index is None:
-        _accumulate(cts, node, ct)
-        return
-    slots = cts.get(node)
-    if slots is None:
-        slots = cts[node] = [None] * len(node.out)
-    slots[t._index] = ct if slots[t._index] is None else slots[t._index] + ct
+    __slots__ = ("table", "leaves", "in_place", "owned")
+
+    def __init__(self, in_place: bool):
+        self.table = {}
+        self.leaves = {}
+        self.in_place = in_place
+        self.owned = set()
+
+    def sum(self, key, prev, ct):
+        if not self.in_place:
+            return prev + ct
+        if key in self.owned:
+            prev._data += ct._data
+            return prev
+        self.owned.add(key)
+        return Tensor._wrap(prev._data + ct._data)
+
+    def add(self, leaf, ct):
+        prev = self.leaves.get(leaf)
+        self.leaves[leaf] = ct if prev is None else self.sum(leaf, prev, ct)
+
+    def send(self, t, ct):
+        """Add ``ct`` to the cotangent waiting at the node that computed ``t``."""
+        node = t._node
+        if t._index is None:
+            prev = self.table.get(node)
+            self.table[node] = ct if prev is None else self.sum(node, prev, ct)
+            return
+        slots = self.table.get(node)
+        if slots is None:
+            slots = self.table[node] = [None] * len(node.out)
+        k = t._index
+        slots[k] = ct if slots[k] is None else self.sum((node, k), slots[k], ct)
 
 
 def _check_versions(node):
-    for a, v in zip(node.inputs, node.versions):
-        if isinstance(a, Tensor) and v is not None and a._version != v:
-            raise GraphError(f"backward: an input {fmt_shape(a.shape)} of '{node.prim.name}' was modified "
-                             f"in place after it was used; its derivative would be computed from the new "
-                             f"values (version {a._version}, expected {v})")
+    version, stamp = node.versions
+    if stamp == state.inplace_count:
+        return
+    now = 0
+    for a in node.inputs:
+        if isinstance(a, Tensor):
+            now += a._version
+    if now != version:
+        changed = [f"{fmt_shape(a.shape)}" for a in node.inputs if isinstance(a, Tensor) and a._version]
+        raise GraphError(f"backward: an input of '{node.prim.name}' (shapes {', '.join(changed)}) was modified "
+                         f"in place after it was used; its derivative would be computed from the new values. "
+                         f"Modify a copy, or compute the loss again after the update")
 
 
 def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=False):
@@ -474,16 +559,16 @@ def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=Fals
             leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=False)
         finally:
             state.paused = prev
-    owned = set()
+    seen = set()
     for leaf, ct in leaves.items():
         if not leaf.requires_grad:
             continue
         data = ct._data
         # A cotangent may be shared by several leaves (add passes g to both inputs) or be
         # a view; .grad must own its memory, since optimizers update it in place.
-        if id(data) in owned or data is grad._data or (getattr(data, "base", None) is not None):
-            ct = Tensor._wrap(data.copy(), ct._node, ct.requires_grad) if not create_graph else ct
-        owned.add(id(ct._data))
+        if not create_graph and (id(data) in seen or data is grad._data or getattr(data, "base", None) is not None):
+            ct = Tensor._wrap(data.copy())
+        seen.add(id(ct._data))
         if leaf.grad is None:
             leaf.grad = ct
         elif create_graph:

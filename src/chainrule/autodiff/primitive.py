@@ -53,6 +53,7 @@ class Primitive:
         self.vjp_rules: tuple | None = None
         self.jvp_rules: tuple | None = None
         self.jvp_joint = None          # rule(tangents, out, *inputs, **params), all inputs at once
+        self.vjp_joint = None          # rule(g, out, *inputs, **params) -> one cotangent per input
         self.batch_rule = None         # rule(args, batched, size, **params) -> output, batch on axis 0
         self.formulas: dict[str, str] = {}   # LaTeX shown by explain() and the catalogue
         functools.update_wrapper(self, impl)
@@ -62,7 +63,12 @@ class Primitive:
             REGISTRY[self.name] = self
 
     def __call__(self, *args, **params):
-        return bind(self, args, params)
+        # The fast path: nothing from a transform among the arguments (the common case)
+        # goes straight to the arrays, without the level search of `bind`.
+        for a in args:
+            if isinstance(a, Tensor) and a._level is not None:
+                return bind(self, args, params)
+        return bind_base(self, args, params)
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name}>"
@@ -76,6 +82,12 @@ class Primitive:
     def defjvp(self, *rules) -> "Primitive":
         """One Jacobian-vector rule per input: ``rule(dx, out, *inputs, **params)``."""
         self.jvp_rules = rules
+        return self
+
+    def defvjp_joint(self, rule) -> "Primitive":
+        """A VJP rule returning the cotangents of all inputs at once (``None`` for none):
+        for ops whose input cotangents share work (a factorization, a recomputation)."""
+        self.vjp_joint = rule
         return self
 
     def defjvp_joint(self, rule) -> "Primitive":
@@ -101,7 +113,9 @@ class Primitive:
         return None if rule is None else rule(g, out, *inputs, **params)
 
     def has_vjp(self, i) -> bool:
-        return self.variadic or (self.vjp_rules is not None and self.vjp_rules[i] is not None)
+        if self.variadic or self.vjp_joint is not None:
+            return True
+        return self.vjp_rules is not None and self.vjp_rules[i] is not None
 
     def jvp(self, tangents, out, inputs, params):
         """The output tangent, summed over inputs; ``None`` if every tangent is zero."""
@@ -244,4 +258,5 @@ def nondifferentiable(impl=None, *, name=None, elementwise_op=False):
     return _with_batch(Primitive(impl, name, differentiable=False), elementwise_op)
 
 
-from .engine import bind  # noqa: E402  (the engine imports Primitive's module lazily)
+from ..tensor import Tensor  # noqa: E402
+from .engine import _bind_base as bind_base, bind  # noqa: E402  (the engine imports this module lazily)

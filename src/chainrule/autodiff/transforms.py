@@ -351,11 +351,15 @@ def hessian(f, argnums=0):
 
 
 def hvp(f, primals, tangents):
-    r"""The Hessian-vector product :math:`\nabla^2 f(x)\,v`, as the forward-mode
-    derivative of the gradient along :math:`v` (no Hessian is formed)."""
-    return jvp(grad(f, argnums=tuple(range(len(primals)))), tuple(primals), tuple(tangents))[1][0] \
-        if len(primals) == 1 else jvp(grad(f, argnums=tuple(range(len(primals)))), tuple(primals),
-                                      tuple(tangents))[1]
+    r"""The Hessian-vector product :math:`\nabla^2 f(x)\, v`, as the forward-mode
+    derivative of the gradient along :math:`v` (no Hessian is formed).
+
+    ``primals`` and ``tangents`` are tuples with one entry per argument of ``f``; the
+    result has the shape of the single argument (a tuple for several).
+    """
+    gradient = grad(f, argnums=tuple(range(len(primals))))
+    products = jvp(gradient, tuple(primals), tuple(tangents))[1]
+    return products[0] if len(primals) == 1 else products
 
 
 def stop_gradient(x):

@@ -1,0 +1,278 @@
+"""The calculus core against PyTorch eager and hand-written NumPy, side by side in one run.
+
+    .venv/bin/python benchmarks/bench_core.py [--repeats 15] [--tasks overhead,mlp_step,hessian]
+
+Tasks (float32, two threads for every library):
+
+overhead   1000 elementwise adds on a 16-element tensor with gradient tracking, then
+           backward: microseconds per add (dispatch and tape cost, no arithmetic to hide it)
+mlp_step   one training step of an MLP 784-512-512-10 (ReLU), batch 128, built from
+           primitives: forward, mean cross-entropy from log-softmax, backward, SGD update
+hessian    the full 200×200 Hessian of f(x) = Σ tanh(Ax)²
+
+Each library runs each task in interleaved rounds (so slow phases of this shared
+machine hit all of them alike); the table gives medians and the ratio to PyTorch.
+Every library's result is checked against the others before anything is timed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+os.environ.setdefault("MKL_NUM_THREADS", "2")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+import chainrule as cr  # noqa: E402
+
+try:
+    import torch
+    torch.set_num_threads(2)
+except ImportError:  # the comparison needs torch; chainrule and NumPy still run
+    torch = None
+
+
+
+# ----------------------------------------------------------------------------- overhead
+def overhead_chainrule(x0, n=1000):
+    x = cr.tensor(x0, requires_grad=True)
+
+    def step():
+        x.grad = None
+        y = x
+        for _ in range(n):
+            y = y + x
+        y.sum().backward()
+        return x.grad.numpy()
+    return step
+
+
+def overhead_torch(x0, n=1000):
+    x = torch.tensor(x0, requires_grad=True)
+
+    def step():
+        x.grad = None
+        y = x
+        for _ in range(n):
+            y = y + x
+        y.sum().backward()
+        return x.grad.numpy()
+    return step
+
+
+def overhead_numpy(x0, n=1000):
+    def step():
+        y = x0
+        for _ in range(n):
+            y = np.add(y, x0)
+        g = np.ones_like(x0)
+        gx = np.zeros_like(x0)
+        for _ in range(n + 1):
+            gx += g
+        return gx
+    return step
+
+
+# ----------------------------------------------------------------------------- MLP step
+def mlp_problem(seed=0, sizes=(784, 512, 512, 10), batch=128):
+    rng = np.random.default_rng(seed)
+    params = []
+    for fi, fo in zip(sizes[:-1], sizes[1:]):
+        params.append((rng.standard_normal((fi, fo)) * np.sqrt(2 / fi)).astype(np.float32))
+        params.append((0.1 * rng.standard_normal(fo)).astype(np.float32))
+    batches = [(rng.standard_normal((batch, sizes[0])).astype(np.float32), rng.integers(0, sizes[-1], batch))
+               for _ in range(4)]
+    return params, batches
+
+
+def mlp_chainrule(params, batches, lr=0.01):
+    F = cr.nn.functional
+    p = [cr.tensor(a.copy(), requires_grad=True) for a in params]
+    data = [(cr.tensor(X), y) for X, y in batches]
+    rows = np.arange(len(batches[0][1]))
+    k = [0]
+
+    def step():
+        X, y = data[k[0] % len(data)]
+        k[0] += 1
+        h = X
+        for i in range(0, len(p), 2):
+            h = h @ p[i] + p[i + 1]
+            if i + 2 < len(p):
+                h = F.relu(h)
+        loss = -F.log_softmax(h, dim=1)[rows, y].mean()
+        loss.backward()
+        with cr.no_grad():
+            for q in p:
+                q -= lr * q.grad
+                q.grad = None
+        return loss.item()
+    return step
+
+
+def mlp_torch(params, batches, lr=0.01):
+    p = [torch.tensor(a.copy(), requires_grad=True) for a in params]
+    data = [(torch.tensor(X), torch.tensor(y)) for X, y in batches]
+    k = [0]
+
+    def step():
+        X, y = data[k[0] % len(data)]
+        k[0] += 1
+        h = X
+        for i in range(0, len(p), 2):
+            h = h @ p[i] + p[i + 1]
+            if i + 2 < len(p):
+                h = torch.relu(h)
+        loss = torch.nn.functional.cross_entropy(h, y)
+        loss.backward()
+        with torch.no_grad():
+            for q in p:
+                q -= lr * q.grad
+                q.grad = None
+        return loss.item()
+    return step
+
+
+def mlp_numpy(params, batches, lr=0.01):
+    """Hand-written forward and backward: the floor a NumPy-based library can reach."""
+    p = [a.copy() for a in params]
+    k = [0]
+
+    def step():
+        X, y = batches[k[0] % len(batches)]
+        k[0] += 1
+        hs, zs = [X], []
+        h = X
+        for i in range(0, len(p), 2):
+            z = h @ p[i]
+            z += p[i + 1]
+            zs.append(z)
+            h = np.maximum(z, 0) if i + 2 < len(p) else z
+            hs.append(h)
+        m = z.max(axis=1, keepdims=True)
+        e = np.exp(z - m)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - z[rows, y]))
+        d = e / s
+        d[rows, y] -= 1
+        d /= len(y)
+        for i in range(len(p) - 2, -1, -2):
+            gW, gb = hs[i // 2].T @ d, d.sum(axis=0)
+            if i > 0:
+                d = d @ p[i].T
+                d *= zs[i // 2 - 1] > 0
+            p[i] -= lr * gW
+            p[i + 1] -= lr * gb
+        return loss
+    return step
+
+
+# ----------------------------------------------------------------------------- Hessian
+def hessian_problem(seed=0, n=200):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+
+
+def hessian_chainrule(A, x):
+    At, xt = cr.tensor(A), cr.tensor(x)
+    h = cr.hessian(lambda v: (cr.tanh(At @ v) ** 2).sum())
+    return lambda: h(xt).numpy()
+
+
+def hessian_torch(A, x):
+    At, xt = torch.tensor(A), torch.tensor(x)
+    h = torch.func.hessian(lambda v: torch.tanh(At @ v).pow(2).sum())
+    return lambda: h(xt).numpy()
+
+
+def hessian_numpy(A, x):
+    """The closed form H = Aᵀ diag(2(1 - t²)(1 - 3t²)) A, t = tanh(Ax): no autodiff at all."""
+    def step():
+        t = np.tanh(A @ x)
+        return A.T @ ((2 * (1 - t * t) * (1 - 3 * t * t))[:, None] * A)
+    return step
+
+
+# ----------------------------------------------------------------------------- driver
+def build(task):
+    if task == "overhead":
+        x0 = (np.arange(16) / 4.0).astype(np.float32)
+        return {"chainrule": overhead_chainrule(x0), "torch": torch and overhead_torch(x0),
+                "numpy": overhead_numpy(x0)}, 1000
+    if task == "mlp_step":
+        params, batches = mlp_problem()
+        return {"chainrule": mlp_chainrule(params, batches), "torch": torch and mlp_torch(params, batches),
+                "numpy": mlp_numpy(params, batches)}, 1
+    if task == "hessian":
+        A, x = hessian_problem()
+        return {"chainrule": hessian_chainrule(A, x), "torch": torch and hessian_torch(A, x),
+                "numpy": hessian_numpy(A, x)}, 1
+    raise KeyError(task)
+
+
+def check(task, fns):
+    """Every library must compute the same thing before it is timed."""
+    outs = {name: fn() for name, fn in fns.items() if fn}
+    ref = outs["numpy"]
+    for name, out in outs.items():
+        if task == "mlp_step":
+            ok = abs(out - ref) <= 1e-4 * abs(ref)
+        else:
+            ok = np.allclose(out, ref, rtol=1e-4, atol=1e-4)
+        if not ok:
+            raise SystemExit(f"{task}: {name} disagrees with the NumPy reference")
+
+
+def time_task(task, repeats, min_block=0.3):
+    fns, per = build(task)
+    fns = {k: v for k, v in fns.items() if v}
+    check(task, fns)
+    for fn in fns.values():                 # warm-up
+        for _ in range(3):
+            fn()
+    samples = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(repeats):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            fn = fns[name]
+            t0 = time.perf_counter()
+            n = 0
+            while True:
+                fn()
+                n += 1
+                el = time.perf_counter() - t0
+                if el >= min_block and n >= 3:
+                    break
+            samples[name].append(el / n / per)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default="overhead,mlp_step,hessian")
+    ap.add_argument("--repeats", type=int, default=15)
+    args = ap.parse_args(argv)
+    unit = {"overhead": ("µs/op", 1e6), "mlp_step": ("ms", 1e3), "hessian": ("ms", 1e3)}
+    print(f"chainrule {cr.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}")
+    print(f"| task | chainrule | torch | numpy | chainrule/torch | chainrule/numpy |")
+    print(f"|---|---|---|---|---|---|")
+    for task in args.tasks.split(","):
+        med = time_task(task, args.repeats)
+        name, scale = unit[task]
+        c, t, n = med["chainrule"] * scale, med.get("torch"), med["numpy"] * scale
+        t = t * scale if t else None
+        tcol = f"{t:.3g} {name}" if t else "—"
+        rt = f"{c / t:.2f}×" if t else "—"
+        print(f"| {task} | {c:.3g} {name} | {tcol} | {n:.3g} {name} | {rt} | {c / n:.2f}× |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
