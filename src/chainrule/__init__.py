@@ -16,5 +16,6 @@ from .errors import AnomalyError, DTypeError, GraphError, ShapeError  # noqa: F4
 from .tensor import Tensor  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import abs, round, sum  # noqa: F401,A004
-from .autodiff import (detect_anomaly, enable_grad, grad, hessian, hvp, jacfwd, jacobian,  # noqa: F401
-                       jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)
+from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad, hessian,  # noqa: F401
+                       hvp, jacfwd, jacobian, jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)
+from .catalogue import explain  # noqa: F401,E402

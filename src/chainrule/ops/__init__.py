@@ -61,18 +61,9 @@ def _method(fn):
     return m
 
 
-for _name, _fn in {
-    "exp": _e.exp, "expm1": _e.expm1, "log": _e.log, "log1p": _e.log1p, "sqrt": _e.sqrt,
-    "square": _e.square, "reciprocal": _e.reciprocal, "sin": _e.sin, "cos": _e.cos, "tan": _e.tan,
-    "arcsin": _e.arcsin, "arccos": _e.arccos, "arctan": _e.arctan, "sinh": _e.sinh, "cosh": _e.cosh,
-    "tanh": _e.tanh, "abs": _e.abs, "sign": _e.sign, "floor": _e.floor, "ceil": _e.ceil,
-    "round": _e.round, "sigmoid": _e.sigmoid, "softplus": _e.softplus, "erf": _e.erf,
-    "clip": _e.clip, "clamp": _e.clip, "maximum": _e.maximum, "minimum": _e.minimum,
-    "astype": _e.astype, "pow": _e.power,
-    "reshape": _s.reshape, "view": _s.reshape, "transpose": _s.transpose, "permute": _s.permute,
-    "swapaxes": _s.swapaxes, "moveaxis": _s.moveaxis, "expand_dims": _s.expand_dims,
-    "unsqueeze": _s.expand_dims, "squeeze": _s.squeeze, "flatten": _s.flatten, "ravel": _s.ravel,
-    "broadcast_to": _s.broadcast_to, "expand": _s.broadcast_to, "take": _s.take,
-    "sum": _r.sum, "mean": _r.mean, "matmul": _p.matmul,
-}.items():
-    setattr(Tensor, _name, _method(_fn))
+# Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
+# Tensor (method name -> function); the chapters own their lists, so adding an op to a
+# chapter never touches this file.
+for _chapter in (_e, _s, _r, _p):
+    for _name, _fn in _chapter.TENSOR_METHODS.items():
+        setattr(Tensor, _name, _method(_fn))

@@ -587,6 +587,16 @@ def _broadcast_error(op: str, x, y) -> ShapeError:
                       f"together (aligned from the right, each pair of dimensions must be equal or 1)")
 
 
+# The functions that are also Tensor methods (``x.exp()``), wired in ``ops/__init__.py``.
+TENSOR_METHODS = {
+    "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "sqrt": sqrt, "square": square,
+    "reciprocal": reciprocal, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos,
+    "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "abs": abs, "sign": sign, "floor": floor,
+    "ceil": ceil, "round": round, "sigmoid": sigmoid, "softplus": softplus, "erf": erf, "clip": clip,
+    "clamp": clip, "maximum": maximum, "minimum": minimum, "astype": astype, "pow": power,
+}
+
+
 # The public names of this chapter: the functions defined here (not the helpers it imports).
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]

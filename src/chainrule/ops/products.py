@@ -91,6 +91,10 @@ def matmul(x, y):
 matmul.primitive = _matmul
 
 
+# The functions that are also Tensor methods (``x.matmul(y)``), wired in ``ops/__init__.py``.
+TENSOR_METHODS = {"matmul": matmul}
+
+
 # The public names of this chapter: the functions defined here (not the helpers it imports).
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]

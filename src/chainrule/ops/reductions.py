@@ -61,6 +61,10 @@ def mean(x, axis=None, keepdims: bool = False):
     return _sum(x, axis=axes, keepdims=keepdims) * (1.0 / n)
 
 
+# The functions that are also Tensor methods (``x.sum()``), wired in ``ops/__init__.py``.
+TENSOR_METHODS = {"sum": sum, "mean": mean}
+
+
 # The public names of this chapter: the functions defined here (not the helpers it imports).
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]

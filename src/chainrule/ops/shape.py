@@ -369,6 +369,14 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return concatenate([expand_dims(t, a) for t in tensors], axis=a)
 
 
+# The functions that are also Tensor methods (``x.reshape(...)``), wired in ``ops/__init__.py``.
+TENSOR_METHODS = {
+    "reshape": reshape, "view": reshape, "transpose": transpose, "permute": permute, "swapaxes": swapaxes,
+    "moveaxis": moveaxis, "expand_dims": expand_dims, "unsqueeze": expand_dims, "squeeze": squeeze,
+    "flatten": flatten, "ravel": ravel, "broadcast_to": broadcast_to, "expand": broadcast_to, "take": take,
+}
+
+
 # The public names of this chapter: the functions defined here (not the helpers it imports).
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]

@@ -98,12 +98,24 @@ class OpSpec:
 
 
 def all_specs() -> list[OpSpec]:
-    """Every spec of every chapter."""
-    from . import elementwise, products, reductions, shape
+    """Every spec of every chapter: each module of this package holds a list ``SPECS``.
+
+    Chapters are found by listing the package, so a new chapter (``specs/linalg.py``)
+    joins the catalogue by existing.
+    """
+    import importlib
+    import pkgutil
     specs = []
-    for module in (elementwise, reductions, shape, products):
-        specs.extend(module.SPECS)
+    chapters = sorted(pkgutil.iter_modules(__path__),
+                      key=lambda i: (_FIRST.index(i.name) if i.name in _FIRST else len(_FIRST), i.name))
+    for info in chapters:
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        specs.extend(getattr(module, "SPECS", []))
     return specs
+
+
+# The core chapters come first, in reading order; later chapters follow alphabetically.
+_FIRST = ("elementwise", "reductions", "shape", "products")
 
 
 @dataclass
