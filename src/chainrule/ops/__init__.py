@@ -1,17 +1,18 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import creation, elementwise, products, reductions, shape
+from . import creation, elementwise, indexing, products, reductions, shape
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
+from .indexing import *  # noqa: F401,F403
 from .products import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004
 from .shape import *  # noqa: F401,F403
 from ..tensor import Tensor
 
-_e, _s, _r, _p = elementwise, shape, reductions, products
+_e, _s, _i, _r, _p = elementwise, shape, indexing, reductions, products
 
 
 def _binary(op, reflected=False):
@@ -45,7 +46,7 @@ Tensor.__ge__ = _binary(_e.greater_equal)
 Tensor.__and__ = _binary(_e.logical_and)
 Tensor.__or__ = _binary(_e.logical_or)
 Tensor.__invert__ = lambda self: _e.logical_not(self)
-Tensor.__getitem__ = lambda self, index: _s.getitem(self, index)
+Tensor.__getitem__ = lambda self, index: _i.getitem(self, index)
 
 # -- properties -----------------------------------------------------------------------
 Tensor.T = property(lambda self: _s.transpose(self))
@@ -64,6 +65,6 @@ def _method(fn):
 # Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
 # Tensor (method name -> function); the chapters own their lists, so adding an op to a
 # chapter never touches this file.
-for _chapter in (_e, _s, _r, _p):
+for _chapter in (_e, _s, _i, _r, _p):
     for _name, _fn in _chapter.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method(_fn))

@@ -9,13 +9,13 @@ rearrangement :math:`L`.  Its forward derivative is the operation itself,
 reshape             reshape back
 transpose           the inverse permutation
 broadcast_to        sum over the broadcast axes
-getitem             scatter-add into zeros (repeated indices accumulate)
 concatenate         split the cotangent into the pieces
 pad                 slice the padding off
 ==================  ===================================================
 
 Composites (``expand_dims``, ``stack``, ``flip``, ``roll``, ...) inherit their
-derivatives from these.
+derivatives from these.  Selecting elements by index (``x[i]``, ``take``,
+``diagonal``, ``triu``) is the chapter ``indexing``.
 """
 from __future__ import annotations
 
@@ -115,7 +115,15 @@ def _transpose(x, axes):
     return x.transpose(axes)
 
 
-_transpose.transposes(lambda g, out, x, axes: _transpose(g, axes=tuple(np.argsort(axes))))
+def _inverse_permutation(axes):
+    """The permutation that undoes ``axes``: ``inverse[axes[i]] = i``."""
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
+_transpose.transposes(lambda g, out, x, axes: _transpose(g, axes=_inverse_permutation(axes)))
 _transpose.defbatch(lambda args, batched, size, axes: _transpose(args[0], axes=(0,) + tuple(a + 1 for a in axes)))
 _transpose.formula(definition=r"y_{i_{\pi(1)} \dots} = x_{i_1 \dots}", derivative=r"\bar x = \mathrm{transpose}_{\pi^{-1}}(\bar y)")
 
@@ -208,110 +216,6 @@ def broadcast_to(x, shape) -> Tensor:
 broadcast_to.primitive = _broadcast_to
 
 
-# ----------------------------------------------------------------------------- indexing
-def _normalize_index(index):
-    """Index entries as NumPy understands them: tensors and lists become arrays."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    out = []
-    for k in index:
-        if isinstance(k, Tensor):
-            if k._level is not None and k._level.kind == "batch":
-                raise ShapeError("getitem: indexing with a batched index tensor inside vmap is not supported")
-            k = k.detach().data
-        elif isinstance(k, list):
-            k = np.asarray(k)
-        out.append(k)
-    return tuple(out)
-
-
-def _is_advanced(k):
-    return hasattr(k, "shape") and hasattr(k, "dtype") and not isinstance(k, (int, np.integer))
-
-
-def _basic(index):
-    return not any(_is_advanced(k) for k in index)
-
-
-def _batch_index(index):
-    """Prefix an index with a full slice for the batch axis, if the batch axis stays first.
-
-    NumPy moves the axes of advanced indices to the front when they are separated by a
-    slice; in that case batching falls back to a loop (returns None)."""
-    positions = [i for i, k in enumerate(index) if _is_advanced(k)]
-    if positions and positions[-1] - positions[0] + 1 != len(positions):
-        return None
-    return (slice(None),) + index
-
-
-@linear(name="getitem")
-def _getitem(x, index):
-    return x[index]
-
-
-@linear(name="scatter_add")
-def _scatter_add(g, index, shape):
-    r"""Adjoint of indexing: zeros of ``shape`` with ``g`` added at ``index`` (repeats accumulate)."""
-    out = xp(g).zeros(shape, dtype=g.dtype)
-    if _basic(index):
-        out[index] = g                 # basic indices never repeat an element
-    else:
-        xp(g).add.at(out, index, g)
-    return out
-
-
-_getitem.transposes(lambda g, out, x, index: _scatter_add(g, index=index, shape=tuple(x.shape)))
-_scatter_add.transposes(lambda g, out, ct, index, shape: _getitem(g, index=index))
-_getitem.formula(definition=r"y = x[\mathrm{index}]",
-                 derivative=r"\bar x = \mathrm{scatter\_add}(0, \mathrm{index}, \bar y)",
-                 convention="repeated indices accumulate their gradients")
-_scatter_add.formula(definition=r"y = 0 + \textstyle\sum_{\text{index}} g",
-                     derivative=r"\bar g = \bar y[\mathrm{index}]")
-
-
-def _getitem_batch(args, batched, size, index):
-    bindex = _batch_index(index)
-    if bindex is None:
-        from ..autodiff.batching import loop_batch
-        return loop_batch(_getitem)(args, batched, size, index=index)
-    return _getitem(args[0], index=bindex)
-
-
-def _scatter_add_batch(args, batched, size, index, shape):
-    bindex = _batch_index(index)
-    if bindex is None:
-        from ..autodiff.batching import loop_batch
-        return loop_batch(_scatter_add)(args, batched, size, index=index, shape=shape)
-    return _scatter_add(args[0], index=bindex, shape=(size,) + shape)
-
-
-_getitem.defbatch(_getitem_batch)
-_scatter_add.defbatch(_scatter_add_batch)
-
-
-def getitem(x, index) -> Tensor:
-    """``x[index]`` with ints, slices, ``None``, ``...``, boolean masks and integer arrays.
-
-    The derivative scatters the cotangent back; repeated integer indices accumulate.
-    """
-    index = _normalize_index(index)
-    try:
-        return _getitem(x, index=index)
-    except IndexError as e:
-        raise ShapeError(f"getitem: {e} (tensor of shape {fmt_shape(x.shape)})") from None
-
-
-getitem.primitive = _getitem
-
-
-def take(x, indices, axis=None) -> Tensor:
-    """Elements at integer ``indices`` along ``axis`` (flattened when None), as ``numpy.take``."""
-    if axis is None:
-        return getitem(ravel(x), (indices,))
-    a = normalize_axis(axis, x.ndim, "take")
-    return getitem(x, (slice(None),) * a + (indices,))
-
-
 # ----------------------------------------------------------------------------- joining
 @linear(name="concatenate", variadic=True)
 def _concatenate(*xs, axis):
@@ -320,6 +224,7 @@ def _concatenate(*xs, axis):
 
 def _concatenate_transpose(g, out, *xs, argnum, axis):
     start = sum(x.shape[axis] for x in xs[:argnum])
+    from .indexing import getitem         # indexing builds on this chapter, not the reverse
     index = (slice(None),) * axis + (slice(start, start + xs[argnum].shape[axis]),)
     return getitem(g, index)
 
@@ -373,7 +278,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
 TENSOR_METHODS = {
     "reshape": reshape, "view": reshape, "transpose": transpose, "permute": permute, "swapaxes": swapaxes,
     "moveaxis": moveaxis, "expand_dims": expand_dims, "unsqueeze": expand_dims, "squeeze": squeeze,
-    "flatten": flatten, "ravel": ravel, "broadcast_to": broadcast_to, "expand": broadcast_to, "take": take,
+    "flatten": flatten, "ravel": ravel, "broadcast_to": broadcast_to, "expand": broadcast_to,
 }
 
 
