@@ -143,7 +143,7 @@ def test_markdown_lists_every_primitive_by_chapter_deterministically():
     for prim in catalogue._library_primitives():
         assert f"### `{prim.name}`" in text
     chapters = [line[3:] for line in text.splitlines() if line.startswith("## ") and line != "## Contents"]
-    assert chapters[:4] == list(catalogue.CHAPTER_ORDER)
+    assert chapters[:len(catalogue.CHAPTER_ORDER)] == list(catalogue.CHAPTER_ORDER)
     assert r"$\bar X = \bar Z Y^\top,\ \bar Y = X^\top \bar Z$" in text    # matmul's LaTeX
 
 

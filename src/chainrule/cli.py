@@ -67,7 +67,7 @@ def _run_explain(args) -> int:
         if k:
             print()
         text = catalogue.explain(name)
-        status |= "FAILED" in text.splitlines()[-1]
+        status |= "FAILED" in text
     return status
 
 

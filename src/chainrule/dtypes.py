@@ -43,13 +43,22 @@ def as_array(data, dtype=None):
     Python floats and float lists take the default dtype."""
     if dtype is not None:
         dtype = np.dtype(dtype)
-    if hasattr(data, "__array_namespace__") or isinstance(data, np.ndarray):
-        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
-    if isinstance(data, np.generic):
-        return np.asarray(data, dtype=dtype)
-    arr = np.asarray(data)
-    if dtype is not None:
-        return arr.astype(dtype, copy=False)
-    if arr.dtype.kind == "f" or arr.dtype == object:
-        return arr.astype(_default_dtype)
+    if isinstance(data, np.generic):            # NumPy 2's scalars also have __array_namespace__
+        arr = np.asarray(data, dtype=dtype)
+    elif hasattr(data, "__array_namespace__") or isinstance(data, np.ndarray):
+        arr = data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    else:
+        arr = np.asarray(data)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        elif arr.dtype.kind == "f" or arr.dtype == object:
+            arr = arr.astype(_default_dtype)
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        # strings, dates, records: NumPy would store them, but no operation is defined on them
+        from .errors import DTypeError
+        raise DTypeError(f"tensor: expected numbers (bool, int, float or complex), got data of dtype "
+                         f"{arr.dtype}")
     return arr
+
+
+_NUMERIC_KINDS = "biufc"

@@ -6,6 +6,8 @@ precise.
 """
 from __future__ import annotations
 
+import numpy as np
+
 
 class ChainruleError(Exception):
     """Base class of every chainrule-specific error."""
@@ -21,6 +23,14 @@ class DTypeError(ChainruleError, TypeError):
 
 class GraphError(ChainruleError, RuntimeError):
     """Misuse of the recorded computation graph (freed graph, non-scalar backward, ...)."""
+
+
+class LinAlgError(ChainruleError, np.linalg.LinAlgError):
+    """A linear-algebra operation is undefined for its input (singular, not positive definite).
+
+    Subclasses ``numpy.linalg.LinAlgError`` (itself a ``ValueError``), so code that catches
+    NumPy's exception keeps working.
+    """
 
 
 class AnomalyError(ChainruleError, FloatingPointError):

@@ -32,7 +32,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_node", "_index", "_level", "_lower", "_tangent", "requires_grad",
-                 "grad", "_version", "_retain", "__weakref__")
+                 "grad", "_version", "__weakref__")
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
 
@@ -50,7 +50,6 @@ class Tensor:
         self.requires_grad = requires_grad
         self.grad = None
         self._version = 0
-        self._retain = False
 
     # -- internal constructors (no validation: the hot path) -------------------
     @classmethod
@@ -65,7 +64,6 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad = None
         t._version = 0
-        t._retain = False
         return t
 
     @classmethod
@@ -81,7 +79,6 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t._version = 0
-        t._retain = False
         return t
 
     # -- what it is ------------------------------------------------------------
@@ -105,7 +102,11 @@ class Tensor:
     def shape(self) -> tuple:
         if self._data is not None:
             return self._data.shape
-        return self._lower.shape[1:]          # a batch box: the per-example shape
+        if self._level.kind == "batch":
+            return self._lower.shape[1:]      # a batch box: the per-example shape
+        # A grad/jvp box above a batch box (cr.grad inside cr.vmap) has no array of its
+        # own either, but it has the shape of the value it boxes, not one axis less.
+        return self._lower.shape
 
     @property
     def dtype(self) -> np.dtype:
@@ -202,8 +203,10 @@ class Tensor:
         t = self
         while t._level is not None:
             if t._level.kind == "batch":
-                raise GraphError("detach: cannot detach a batched tensor inside vmap into a single array; "
-                                 "use cr.stop_gradient")
+                # Inside vmap the values are a batch: keep it, and drop only the derivative
+                # levels (as torch.func does), which is what stop_gradient computes.
+                from .autodiff.transforms import stop_gradient
+                return stop_gradient(self)
             t = t._lower
         return Tensor._wrap(t._data)
 
@@ -219,8 +222,8 @@ class Tensor:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after ``backward()``."""
         if self._node is None:
             return
-        self._retain = True
-        self._node.retain(self)
+        from .autodiff.engine import retain
+        retain(self)
 
     def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         r"""Accumulate :math:`\partial\,\mathrm{self} / \partial\,\mathrm{leaf}` (times ``grad``)
@@ -267,10 +270,11 @@ class Tensor:
         return self
 
     def _bump(self):
-        """Record an in-place change (backward checks saved inputs were not modified)."""
+        """Record an in-place change: ``_version`` becomes the global in-place counter's new
+        value, so backward can tell whether a saved input changed after it was used."""
         from .autodiff.engine import state
-        self._version += 1
         state.inplace_count += 1
+        self._version = state.inplace_count
 
     def __iadd__(self, other):
         return self._inplace("+=", other, np.add)

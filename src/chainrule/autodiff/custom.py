@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from ..errors import GraphError
 from ..tensor import Tensor
 from .primitive import Primitive
+from .pytree import tree_flatten, tree_unflatten
 
 
 def _as_tensor(a):
     return a if isinstance(a, Tensor) else Tensor(a)
+
+
+def _is_array(a) -> bool:
+    return isinstance(a, (Tensor, np.ndarray)) or hasattr(a, "__array_namespace__")
 
 
 def _gradient_levels(args):
@@ -80,6 +87,7 @@ class custom_vjp:
         self._prim = Primitive(self._forward, f"custom_vjp:{name}", multiple_results=True, register=False)
         self._prim.defvjp_joint(self._backward)
         self._prim.defjvp_joint(self._no_jvp)
+        self._prim.defbatch(self._batch)
         return self
 
     def __call__(self, *args):
@@ -98,10 +106,35 @@ class custom_vjp:
     def _forward(self, *arrays):
         from .engine import no_grad
         with no_grad():
-            out, residuals = self.fwd(*[Tensor._wrap(a) for a in arrays])
-        self._residual_structure = residuals
-        flat = residuals if isinstance(residuals, (tuple, list)) else (() if residuals is None else (residuals,))
-        return (_as_tensor(out)._data,) + tuple(_as_tensor(r)._data for r in flat)
+            outs = self._forward_tensors(*[Tensor._wrap(a) for a in arrays])
+        return tuple(o._data for o in outs)
+
+    def _forward_tensors(self, *args):
+        out, residuals = self.fwd(*args)
+        # Residuals may be any pytree (as in JAX): its tensors and arrays become outputs of
+        # the primitive, so the node keeps them; other leaves (numbers, strings, None) are
+        # static and kept here.  Only the layout is kept on the function, never the
+        # tensors, which would otherwise outlive the graph.
+        leaves, tree = tree_flatten(residuals)
+        is_array = tuple(_is_array(r) for r in leaves)
+        static = tuple(None if a else r for r, a in zip(leaves, is_array))
+        self._residual_layout = (tree, is_array, static)
+        return (_as_tensor(out),) + tuple(_as_tensor(r) for r, a in zip(leaves, is_array) if a)
+
+    def _batch(self, args, batched, size):
+        """Under vmap (per-example gradients, ``vmap(grad(f))``), ``fwd`` runs once on the
+        whole batch; ``bwd`` then receives batched residuals and cotangents, written in
+        chainrule ops."""
+        from .batching import loop_batch
+        from .engine import no_grad
+        from .transforms import vmap
+        if _gradient_levels(args):
+            # Differentiated beneath the vmap (grad(vmap(f))): each member must bind the
+            # primitive at that level so its rule is recorded; running fwd under no_grad
+            # here would silently drop the derivative.
+            return loop_batch(self._prim)(args, batched, size)
+        with no_grad():
+            return vmap(self._forward_tensors, in_axes=tuple(0 if b else None for b in batched))(*args)
 
     def _backward(self, g, out, *inputs):
         gy = g[0]
@@ -112,14 +145,9 @@ class custom_vjp:
                                                                        for x in inputs)):
             raise GraphError(f"custom_vjp {self.fun.__name__}: backward(create_graph=True) through a custom_vjp "
                              f"function is not supported (second derivatives)")
-        structure = self._residual_structure
-        res = out[1:]
-        if structure is None:
-            residuals = None
-        elif isinstance(structure, (tuple, list)):
-            residuals = type(structure)(res)
-        else:
-            residuals = res[0]
+        tree, is_array, static = self._residual_layout
+        saved = iter(out[1:])
+        residuals = tree_unflatten(tree, [next(saved) if a else v for a, v in zip(is_array, static)])
         cts = self.bwd(residuals, gy)
         if not isinstance(cts, (tuple, list)) or len(cts) != len(inputs):
             raise GraphError(f"custom_vjp {self.fun.__name__}: bwd must return a tuple of {len(inputs)} "
@@ -139,7 +167,7 @@ def checkpoint(fun):
     the intermediate values of ``fun`` is freed right after the forward pass, at the
     price of computing ``fun`` twice.  Exact to any order.
     """
-    from .transforms import jvp, vjp
+    from .transforms import jvp, vjp, vmap
 
     def impl(*arrays):
         from .engine import no_grad
@@ -152,6 +180,13 @@ def checkpoint(fun):
     prim.defvjp_joint(lambda g, out, *xs: vjp(fun, *xs)[1](g))
     prim.defjvp_joint(lambda ts, out, *xs: jvp(fun, xs, tuple(t if t is not None else _zeros(x)
                                                               for t, x in zip(ts, xs)))[1])
+
+    def batch_rule(args, batched, size):
+        # vmap of a checkpointed function: checkpoint the vmapped function, so the batch
+        # goes through fun in one pass (not a loop over its members) and stays rematerialized
+        return checkpoint(vmap(fun, in_axes=tuple(0 if b else None for b in batched)))(*args)
+
+    prim.defbatch(batch_rule)
 
     @functools.wraps(fun)
     def wrapper(*args):

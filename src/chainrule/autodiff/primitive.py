@@ -56,6 +56,9 @@ class Primitive:
         self.vjp_joint = None          # rule(g, out, *inputs, **params) -> one cotangent per input
         self.batch_rule = None         # rule(args, batched, size, **params) -> output, batch on axis 0
         self.formulas: dict[str, str] = {}   # LaTeX shown by explain() and the catalogue
+        # Which inputs get a cotangent, by the bit pattern of inputs requiring gradients:
+        # filled by the engine, so recording a node allocates no new tuple.
+        self.parent_sets: dict[int, tuple] = {}
         functools.update_wrapper(self, impl)
         if register:
             if self.name in REGISTRY:
@@ -77,6 +80,7 @@ class Primitive:
     def defvjp(self, *rules) -> "Primitive":
         """One vector-Jacobian rule per input: ``rule(g, out, *inputs, **params)``."""
         self.vjp_rules = rules
+        self.parent_sets.clear()
         return self
 
     def defjvp(self, *rules) -> "Primitive":
@@ -88,6 +92,7 @@ class Primitive:
         """A VJP rule returning the cotangents of all inputs at once (``None`` for none):
         for ops whose input cotangents share work (a factorization, a recomputation)."""
         self.vjp_joint = rule
+        self.parent_sets.clear()
         return self
 
     def defjvp_joint(self, rule) -> "Primitive":
@@ -113,9 +118,12 @@ class Primitive:
         return None if rule is None else rule(g, out, *inputs, **params)
 
     def has_vjp(self, i) -> bool:
-        if self.variadic or self.vjp_joint is not None:
+        """Whether input ``i`` receives a cotangent.  ``False`` only for a position declared
+        ``None`` (an index, a mask); a primitive with no reverse rule at all says ``True``,
+        so that backward reports the missing rule instead of treating the input as a constant."""
+        if self.variadic or self.vjp_joint is not None or self.vjp_rules is None:
             return True
-        return self.vjp_rules is not None and self.vjp_rules[i] is not None
+        return self.vjp_rules[i] is not None
 
     def jvp(self, tangents, out, inputs, params):
         """The output tangent, summed over inputs; ``None`` if every tangent is zero."""
@@ -169,6 +177,7 @@ class Elementwise(Primitive):
 
         self.vjp_rules = tuple(vjp_rule(f) for f in fns)
         self.jvp_rules = tuple(jvp_rule(f) for f in fns)
+        self.parent_sets.clear()
         return self
 
 

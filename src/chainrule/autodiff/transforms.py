@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import GraphError, fmt_shape
 from ..tensor import Tensor
 from .engine import check_differentiable, new_level, reverse_pass
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import tree_flatten, tree_map, tree_unflatten
 
 
 def _as_tensor(x, where):
@@ -64,12 +64,17 @@ def vjp(f, *primals, has_aux: bool = False):
     cotangent shaped like ``out`` and returns a tuple with one cotangent per primal.
     ``vjp_fn`` can be called many times (and inside ``vmap``).
     """
+    return _vjp(f, primals, has_aux, "vjp")
+
+
+def _vjp(f, primals, has_aux, where):
+    """:func:`vjp`, with errors about the arguments naming the transform the user called."""
     flat, trees = [], []
     for p in primals:
         leaves, d = tree_flatten(p)
-        leaves = [_as_tensor(x, "vjp") for x in leaves]
+        leaves = [_as_tensor(x, where) for x in leaves]
         for x in leaves:
-            check_differentiable(x, "vjp")
+            check_differentiable(x, where)
         flat.append(leaves)
         trees.append(d)
     with new_level("rev") as level:
@@ -95,9 +100,10 @@ def vjp(f, *primals, has_aux: bool = False):
                 roots.append((o, ct))
         leaves = reverse_pass(roots) if roots else {}
         result = []
+        owned = set()
         for d, xs, bs in zip(trees, flat, boxed):
             from ..ops.creation import zeros_like
-            cts = [leaves[b] if b in leaves else zeros_like(x) for x, b in zip(xs, bs)]
+            cts = [_own(leaves[b], owned) if b in leaves else zeros_like(x) for x, b in zip(xs, bs)]
             result.append(tree_unflatten(d, cts))
         return tuple(result)
 
@@ -105,6 +111,21 @@ def vjp(f, *primals, has_aux: bool = False):
     if has_aux:
         return out_value, vjp_fn, _strip_tree(aux, level)
     return out_value, vjp_fn
+
+
+def _own(ct, owned):
+    """A cotangent the caller may update in place: the reverse pass may return a read-only
+    broadcast view (the adjoint of ``sum``) or one array for several arguments (``add``
+    passes its cotangent to both).  Only constants are copied; a cotangent with a graph or
+    a transform level is a value of a computation, not a buffer."""
+    data = ct._data
+    if ct._level is not None or ct._node is not None or data is None:
+        return ct
+    flags = getattr(data, "flags", None)
+    if id(data) in owned or (flags is not None and not getattr(flags, "writeable", True)):
+        ct = Tensor._wrap(data.copy())
+    owned.add(id(ct._data))
+    return ct
 
 
 def _strip_tree(tree, level):
@@ -128,7 +149,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
                 full[k] = a
             return f(*full, **kwargs)
 
-        res = vjp(g, *[args[k] for k in nums], has_aux=has_aux)
+        res = _vjp(g, [args[k] for k in nums], has_aux, "grad")
         out, pull = res[0], res[1]
         if not isinstance(out, Tensor) or out.size != 1:
             shape = fmt_shape(out.shape) if isinstance(out, Tensor) else type(out).__name__
@@ -170,6 +191,11 @@ def jvp(f, primals, tangents):
     ``primals`` and ``tangents`` are tuples of the same structure (one entry per
     argument of ``f``).
     """
+    return _jvp(f, primals, tangents, "jvp")
+
+
+def _jvp(f, primals, tangents, where):
+    """:func:`jvp`, with errors about the arguments naming the transform the user called."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples, e.g. cr.jvp(f, (x,), (v,))")
     if len(primals) != len(tangents):
@@ -178,11 +204,11 @@ def jvp(f, primals, tangents):
     flat_t, tree_t = tree_flatten(list(tangents))
     if len(flat_p) != len(flat_t):
         raise ValueError("jvp: primals and tangents must have the same structure")
-    xs = [_as_tensor(p, "jvp") for p in flat_p]
+    xs = [_as_tensor(p, where) for p in flat_p]
     vs = []
     for x, v in zip(xs, flat_t):
-        check_differentiable(x, "jvp")
-        v = _as_tensor(v, "jvp")
+        check_differentiable(x, where)
+        v = _as_tensor(v, where)
         if v.shape != x.shape:
             raise ValueError(f"jvp: tangent of shape {fmt_shape(v.shape)} for a primal of shape "
                              f"{fmt_shape(x.shape)}")
@@ -195,11 +221,12 @@ def jvp(f, primals, tangents):
         out = f(*tree_unflatten(tree_p, boxed))
     out_leaves, out_tree = tree_flatten(out)
     values, tans = [], []
+    owned = set()
     from ..ops.creation import zeros_like
     for o in out_leaves:
         if isinstance(o, Tensor) and o._level is level:
             values.append(o._lower)
-            tans.append(o._tangent)
+            tans.append(_own(o._tangent, owned))
         else:
             values.append(o)
             tans.append(zeros_like(o) if isinstance(o, Tensor) else 0.0)
@@ -228,6 +255,10 @@ def vmap(f, in_axes=0, out_axes=0):
                 for x in leaves:
                     if x.ndim == 0:
                         raise ValueError("vmap: cannot map over axis of a 0-d tensor")
+                    if not -x.ndim <= ax < x.ndim:
+                        from ..errors import ShapeError
+                        raise ShapeError(f"vmap: in_axes={ax} is out of range for an argument of shape "
+                                         f"{fmt_shape(x.shape)}")
                     n = x.shape[ax]
                     if size is not None and n != size:
                         raise ValueError(f"vmap: inconsistent batch sizes {size} and {n} along in_axes")
@@ -265,21 +296,17 @@ def _basis(x: Tensor) -> Tensor:
     return Tensor._wrap(np.eye(n, dtype=x.dtype).reshape((n,) + tuple(x.shape)))
 
 
-def _fix_others(f, args, k):
-    def g(x):
-        full = list(args)
-        full[k] = x
-        return f(*full)
-    return g
-
-
 def jacrev(f, argnums=0):
     r"""The Jacobian by reverse mode: one forward pass, then all rows :math:`e_i^\top J`
-    in one batched backward pass.  Best when outputs are fewer than inputs."""
+    in one batched backward pass.  Best when outputs are fewer than inputs.
+
+    Arguments and outputs may be pytrees (as in JAX): every output leaf is replaced by
+    the Jacobian with respect to the argument (a pytree like the argument, or a tuple
+    of them for a tuple ``argnums``), each leaf of it shaped ``out.shape + in.shape``.
+    """
     @functools.wraps(f)
     def wrapper(*args):
         nums, single = _argnums_tuple(argnums, len(args), "jacrev")
-        xs = [_as_tensor(args[k], "jacrev") for k in nums]
 
         def g(*diff):
             full = list(args)
@@ -287,32 +314,60 @@ def jacrev(f, argnums=0):
                 full[k] = a
             return f(*full)
 
-        y, pull = vjp(g, *xs)
-        if not isinstance(y, Tensor):
-            raise TypeError("jacrev: the function must return a single tensor")
-        cts = vmap(pull)(_basis(y))
+        y, pull = _vjp(g, [args[k] for k in nums], False, "jacrev")
+        from ..ops.creation import zeros_like
         from ..ops.shape import reshape
-        jacs = tuple(reshape(c, tuple(y.shape) + tuple(x.shape)) for c, x in zip(cts, xs))
-        return jacs[0] if single else jacs
+        y_leaves, y_tree = tree_flatten(y)
+        rows = []
+        for o, yo in enumerate(y_leaves):
+            if not isinstance(yo, Tensor):
+                raise TypeError(f"jacrev: the function must return tensors, got {type(yo).__name__}")
+
+            def pull_row(u, o=o):
+                # the cotangent e_i on output leaf o, zero on the others
+                return pull(tree_unflatten(y_tree, [u if i == o else zeros_like(yi)
+                                                    for i, yi in enumerate(y_leaves)]))
+
+            cts = vmap(pull_row)(_basis(yo))       # per argument: leaves (m, *in.shape)
+            jacs = tuple(tree_map(lambda c, yo=yo: reshape(c, tuple(yo.shape) + tuple(c.shape[1:])), ct)
+                         for ct in cts)
+            rows.append(jacs[0] if single else jacs)
+        return tree_unflatten(y_tree, rows)
 
     return wrapper
 
 
 def jacfwd(f, argnums=0):
     r"""The Jacobian by forward mode: all columns :math:`J e_j` in one batched forward
-    pass.  Best when inputs are fewer than outputs."""
+    pass (one per leaf of a pytree argument).  Best when inputs are fewer than outputs.
+    Pytree arguments and outputs are handled as in :func:`jacrev`."""
     @functools.wraps(f)
     def wrapper(*args):
         nums, single = _argnums_tuple(argnums, len(args), "jacfwd")
-        jacs = []
+        from ..ops.shape import moveaxis, reshape
+        per_arg = []                        # per argument: a list over output leaves
+        out_tree = None
         for k in nums:
-            x = _as_tensor(args[k], "jacfwd")
-            g = _fix_others(f, args, k)
-            cols = vmap(lambda v: jvp(g, (x,), (v,))[1])(_basis(x))   # (n, *y.shape)
-            from ..ops.shape import moveaxis, reshape
-            yshape = tuple(cols.shape[1:])
-            jacs.append(reshape(moveaxis(cols, 0, -1), yshape + tuple(x.shape)))
-        return jacs[0] if single else tuple(jacs)
+            leaves, tree = tree_flatten(args[k])
+            leaves = [_as_tensor(x, "jacfwd") for x in leaves]
+            per_leaf = []                   # per input leaf: a list over output leaves
+            for j, x in enumerate(leaves):
+                def g(xj, j=j, k=k, leaves=leaves, tree=tree):
+                    # the other leaves of the argument stay constants
+                    full = list(args)
+                    full[k] = tree_unflatten(tree, [xj if i == j else leaf for i, leaf in enumerate(leaves)])
+                    return f(*full)
+
+                cols = vmap(lambda v, g=g, x=x: _jvp(g, (x,), (v,), "jacfwd")[1])(_basis(x))   # (n, *y.shape)
+                col_leaves, out_tree = tree_flatten(cols)
+                per_leaf.append([reshape(moveaxis(c, 0, -1), tuple(c.shape[1:]) + tuple(x.shape))
+                                 for c in col_leaves])
+            n_out = len(per_leaf[0]) if per_leaf else 0
+            per_arg.append([tree_unflatten(tree, [per_leaf[j][o] for j in range(len(leaves))])
+                            for o in range(n_out)])
+        n_out = len(per_arg[0])
+        rows = [per_arg[0][o] if single else tuple(p[o] for p in per_arg) for o in range(n_out)]
+        return tree_unflatten(out_tree, rows)
 
     return wrapper
 
@@ -334,11 +389,17 @@ def jacobian(f, argnums=0, mode: str = "auto"):
     @functools.wraps(f)
     def wrapper(*args):
         from .engine import no_grad
+        nums, _ = _argnums_tuple(argnums, len(args), "jacobian")
+        # f sees the arguments as the chosen transform will give them (tensors, not
+        # Python floats), so that its output is a tensor whose size can be counted.
+        args = list(args)
+        for k in nums:
+            args[k] = tree_map(lambda x: _as_tensor(x, "jacobian"), args[k])
         with no_grad():
             y = f(*args)
-        nums, _ = _argnums_tuple(argnums, len(args), "jacobian")
-        n_in = sum(_as_tensor(args[k], "jacobian").size for k in nums)
-        chosen = jacfwd if n_in < y.size else jacrev
+        n_out = sum(int(np.size(o)) if not isinstance(o, Tensor) else o.size for o in tree_flatten(y)[0])
+        n_in = sum(x.size for k in nums for x in tree_flatten(args[k])[0])
+        chosen = jacfwd if n_in < n_out else jacrev
         return chosen(f, argnums)(*args)
 
     return wrapper

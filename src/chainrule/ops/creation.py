@@ -95,6 +95,17 @@ def eye(n, m=None, dtype=None) -> Tensor:
     return Tensor(np.eye(n, m, dtype=_dtype(dtype)))
 
 
+def _float_dtype(dtype, where):
+    """The floating dtype of a random draw: integer or boolean dtypes would truncate
+    uniform and normal draws to (mostly) zeros, a silent wrong answer."""
+    dtype = _dtype(dtype)
+    if dtype.kind != "f":
+        from ..errors import DTypeError
+        raise DTypeError(f"{where}: draws are real numbers, so the dtype must be floating, got {dtype}; "
+                         f"use randint for integers")
+    return dtype
+
+
 def _generator(seed):
     if isinstance(seed, np.random.Generator):
         return seed
@@ -103,14 +114,16 @@ def _generator(seed):
 
 def rand(*shape, seed=None, dtype=None, requires_grad=False) -> Tensor:
     """Uniform draws on ``[0, 1)``; ``seed`` is an int or a ``numpy.random.Generator``."""
+    dtype = _float_dtype(dtype, "rand")
     rng = _generator(seed)
-    return Tensor(rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(rng.random(_shape(shape)).astype(dtype), requires_grad=requires_grad)
 
 
 def randn(*shape, seed=None, dtype=None, requires_grad=False) -> Tensor:
     """Standard normal draws; ``seed`` is an int or a ``numpy.random.Generator``."""
+    dtype = _float_dtype(dtype, "randn")
     rng = _generator(seed)
-    return Tensor(rng.standard_normal(_shape(shape)).astype(_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)
 
 
 def randint(low, high, shape, seed=None) -> Tensor:

@@ -12,13 +12,22 @@ chosen and documented):
 
 =================  ==========================================================
 ``abs``            :math:`|x|'(0) = 0`
+``relu``           :math:`\operatorname{relu}'(0) = 0`
 ``maximum``        ties split evenly: :math:`\partial_x = \partial_y = \tfrac12` where :math:`x = y`
 ``minimum``        ties split evenly, as ``maximum``
 ``clip``           derivative 1 on the closed interval :math:`lo \le x \le hi` (PyTorch's ``clamp``)
 ``sign, floor,``   derivative 0 everywhere (they are constant almost everywhere)
 ``ceil, round``
 ``pow``            :math:`\partial_x x^0 = 0`; :math:`\partial_y x^y = 0` at :math:`x = 0`
+``where``          the unselected branch gets a zero cotangent (see "double where" below)
 =================  ==========================================================
+
+The "double where".  ``where`` never lets a NaN *value* of the unselected branch into the
+selected one's gradient: the unselected branch receives a zero cotangent.  But that zero
+still flows through the branch's own derivative: in ``where(x > 0, sqrt(x), 0)`` at
+``x = 0`` it meets :math:`\sqrt{x}\,' = \infty`, and :math:`0 \cdot \infty` is NaN.
+Evaluate the function at a safe point where it is masked,
+``where(x > 0, sqrt(where(x > 0, x, 1)), 0)``; ``power``'s own rules do this.
 """
 from __future__ import annotations
 
@@ -125,7 +134,12 @@ def power(x, y):
 def _power_dx(out, x, y):
     if not hasattr(y, "shape"):             # a Python number: the common x**2
         return None if y == 0 else y * x ** (y - 1)
-    return where(y == 0, 0.0, y * x ** (y - 1))
+    # Double where: where y = 0 the base is replaced by 1 before x ** (y - 1) is formed,
+    # so that 0 ** -1 = inf never appears; otherwise the masked branch's own derivative
+    # (0 · inf) would put NaN into the second derivative at x = 0.
+    zero_exponent = y == 0
+    safe = where(zero_exponent, 1.0, x)
+    return where(zero_exponent, 0.0, y * safe ** (y - 1))
 
 
 def _power_dy(out, x, y):
@@ -441,6 +455,22 @@ abs.formula(definition=r"y = |x|", derivative=r"dy/dx = \operatorname{sign} x", 
 
 
 @elementwise
+def relu(x):
+    r"""Rectified linear unit :math:`y = \max(x, 0)`.
+
+    .. math:: \frac{dy}{dx} = [x > 0], \qquad \operatorname{relu}'(0) = 0
+
+    Convention: the derivative at the kink is 0 (PyTorch's and JAX's choice), so a unit
+    that is exactly 0 passes no gradient; its second derivative is 0 everywhere.
+    """
+    return xp(x).maximum(x, 0)
+
+
+relu.partials(lambda out, x: _ind(x > 0, out))
+relu.formula(definition=r"y = \max(x, 0)", derivative=r"dy/dx = [x > 0]", convention=r"\operatorname{relu}'(0) = 0")
+
+
+@elementwise
 def maximum(x, y):
     r"""Elementwise maximum :math:`z = \max(x, y)`.
 
@@ -488,11 +518,27 @@ def _clip_dx(out, x, lo, hi):
     return _ind(inside, out) if inside is not None else 1.0
 
 
-_clip.partials(_clip_dx,
-               lambda out, x, lo, hi: _ind(x < lo, out),
-               lambda out, x, lo, hi: _ind(x > hi, out))
-_clip.formula(definition=r"y = \min(\max(x, lo), hi)", derivative=r"dy/dx = [lo \le x \le hi]",
-              convention="derivative 1 on the closed interval")
+def _clip_dlo(out, x, lo, hi):
+    below = x < lo
+    if hi is not None:
+        # With lo > hi the result is hi everywhere (NumPy's clip, PyTorch's clamp), so the
+        # lower bound is never the active one there.
+        below = logical_and(below, lo <= hi)
+    return _ind(below, out)
+
+
+def _clip_dhi(out, x, lo, hi):
+    above = x > hi
+    if lo is not None:
+        above = logical_or(above, lo > hi)
+    return _ind(above, out)
+
+
+_clip.partials(_clip_dx, _clip_dlo, _clip_dhi)
+_clip.formula(definition=r"y = \min(\max(x, lo), hi)",
+              derivative=(r"dy/dx = [lo \le x \le hi],\ \partial y/\partial lo = [x < lo],"
+                          r"\ \partial y/\partial hi = [x > hi]"),
+              convention="derivative 1 on the closed interval; where lo > hi, y = hi")
 
 
 def clip(x, min=None, max=None):  # noqa: A002  (NumPy/PyTorch argument names)
@@ -501,7 +547,13 @@ def clip(x, min=None, max=None):  # noqa: A002  (NumPy/PyTorch argument names)
     .. math:: \frac{dy}{dx} = [\mathrm{min} \le x \le \mathrm{max}]
 
     Convention: the derivative is 1 on the *closed* interval, as PyTorch's ``clamp``.
-    Tensor bounds receive the gradient where they are active.
+    Tensor bounds receive the gradient where they are active,
+
+    .. math:: \frac{\partial y}{\partial\,\mathrm{min}} = [x < \mathrm{min}],\qquad
+              \frac{\partial y}{\partial\,\mathrm{max}} = [x > \mathrm{max}],
+
+    and where ``min > max`` the result is ``max`` (as in NumPy and PyTorch), so only
+    ``max`` receives the gradient there.
     """
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
@@ -593,7 +645,7 @@ TENSOR_METHODS = {
     "reciprocal": reciprocal, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos,
     "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "abs": abs, "sign": sign, "floor": floor,
     "ceil": ceil, "round": round, "sigmoid": sigmoid, "softplus": softplus, "erf": erf, "clip": clip,
-    "clamp": clip, "maximum": maximum, "minimum": minimum, "astype": astype, "pow": power,
+    "clamp": clip, "maximum": maximum, "minimum": minimum, "astype": astype, "pow": power, "relu": relu,
 }
 
 

@@ -10,6 +10,10 @@ selected more than once:
 
 so ``x[[0, 0, 1]]`` sends two contributions to ``x[0]``.  ``scatter_add`` is itself a
 primitive, with ``getitem`` as its adjoint, so that derivatives of any order exist.
+
+Everything else here is a composite of ``getitem`` (with integer arrays) and
+``where``: ``take``, ``take_along_axis`` (PyTorch's ``gather``), ``diagonal``,
+``trace``, ``triu`` and ``tril`` inherit exact adjoints from them.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from ..autodiff.primitive import linear
 from ..backend import xp
 from ..errors import ShapeError, fmt_shape
 from ..tensor import Tensor
-from .shape import ravel
+from .elementwise import where
+from .shape import moveaxis, ravel, transpose
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -30,14 +35,19 @@ def _normalize_index(index):
         index = (index,)
     out = []
     for k in index:
-        if isinstance(k, Tensor):
-            if k._level is not None and k._level.kind == "batch":
-                raise ShapeError("getitem: indexing with a batched index tensor inside vmap is not supported")
-            k = k.detach().data
-        elif isinstance(k, list):
-            k = np.asarray(k)
+        if isinstance(k, (Tensor, list)):
+            k = _index_array(k, "getitem")
         out.append(k)
     return tuple(out)
+
+
+def _index_array(indices, op):
+    """Integer indices (a tensor, list or array) as an array; they are not differentiated."""
+    if isinstance(indices, Tensor):
+        if indices._level is not None and indices._level.kind == "batch":
+            raise ShapeError(f"{op}: indexing with a batched index tensor inside vmap is not supported")
+        return indices.detach().data
+    return np.asarray(indices)
 
 
 def _is_advanced(k):
@@ -48,15 +58,32 @@ def _basic(index):
     return not any(_is_advanced(k) for k in index)
 
 
-def _batch_index(index):
-    """Prefix an index with a full slice for the batch axis, if the batch axis stays first.
+def _advanced_positions(index):
+    """Positions of the advanced entries; with an array present, NumPy counts ints as advanced too."""
+    has_array = any(_is_advanced(k) for k in index)
+    return [i for i, k in enumerate(index)
+            if _is_advanced(k) or (has_array and isinstance(k, (int, np.integer)) and not isinstance(k, bool))]
 
-    NumPy moves the axes of advanced indices to the front when they are separated by a
-    slice; in that case batching falls back to a loop (returns None)."""
-    positions = [i for i, k in enumerate(index) if _is_advanced(k)]
-    if positions and positions[-1] - positions[0] + 1 != len(positions):
-        return None
-    return (slice(None),) + index
+
+def _advanced_rank(index):
+    """Rank of the block of axes that the advanced entries of ``index`` produce."""
+    shapes = []
+    for k in index:
+        if _is_advanced(k):
+            shapes.append((int(k.sum()),) if k.dtype == bool else tuple(k.shape))
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batch_index(index):
+    """The index of a batch (batch on axis 0), and where the batch axis lands in the result.
+
+    The index gets a full slice in front.  NumPy puts the axes of the advanced entries
+    where they stand when these are adjacent, so the batch stays first; when a slice,
+    ``None`` or ``...`` separates them, their axes go first and the batch follows them.
+    """
+    positions = _advanced_positions(index)
+    separated = bool(positions) and positions[-1] - positions[0] + 1 != len(positions)
+    return (slice(None),) + index, (_advanced_rank(index) if separated else 0)
 
 
 @linear(name="getitem")
@@ -85,19 +112,13 @@ _scatter_add.formula(definition=r"y = 0 + \textstyle\sum_{\text{index}} g",
 
 
 def _getitem_batch(args, batched, size, index):
-    bindex = _batch_index(index)
-    if bindex is None:
-        from ..autodiff.batching import loop_batch
-        return loop_batch(_getitem)(args, batched, size, index=index)
-    return _getitem(args[0], index=bindex)
+    bindex, batch_axis = _batch_index(index)
+    return moveaxis(_getitem(args[0], index=bindex), batch_axis, 0)
 
 
 def _scatter_add_batch(args, batched, size, index, shape):
-    bindex = _batch_index(index)
-    if bindex is None:
-        from ..autodiff.batching import loop_batch
-        return loop_batch(_scatter_add)(args, batched, size, index=index, shape=shape)
-    return _scatter_add(args[0], index=bindex, shape=(size,) + shape)
+    bindex, batch_axis = _batch_index(index)
+    return _scatter_add(moveaxis(args[0], 0, batch_axis), index=bindex, shape=(size,) + shape)
 
 
 _getitem.defbatch(_getitem_batch)
@@ -113,7 +134,7 @@ def getitem(x, index) -> Tensor:
     try:
         return _getitem(x, index=index)
     except IndexError as e:
-        raise ShapeError(f"getitem: {e} (tensor of shape {fmt_shape(x.shape)})") from None
+        raise ShapeError(f"getitem: {e}; the tensor has shape {fmt_shape(x.shape)}") from None
 
 
 getitem.primitive = _getitem
@@ -127,8 +148,113 @@ def take(x, indices, axis=None) -> Tensor:
     return getitem(x, (slice(None),) * a + (indices,))
 
 
+def take_along_axis(x, indices, axis) -> Tensor:
+    r"""Pick, along ``axis``, the elements named by ``indices``, as ``numpy.take_along_axis``
+    (PyTorch's ``gather``).
+
+    For axis :math:`a`: :math:`y_{\dots i \dots} = x_{\dots\, \mathrm{idx}_{\dots i \dots}\, \dots}`;
+    ``indices`` has the rank of ``x`` and broadcasts against it on the other axes
+    (``axis=None``: ``x`` is flattened and ``indices`` is 1-D).  The adjoint
+    scatter-adds along the axis, so repeated indices accumulate:
+
+    .. math:: \bar x_{\dots j \dots} = \sum_{i : \mathrm{idx}_{\dots i \dots} = j} \bar y_{\dots i \dots}
+    """
+    index = _index_array(indices, "take_along_axis")
+    if index.dtype.kind not in "iu":
+        raise ShapeError(f"take_along_axis: indices must be integers, got dtype {index.dtype}")
+    if axis is None:
+        if index.ndim != 1:
+            raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-D, got {fmt_shape(index.shape)}")
+        return take_along_axis(ravel(x), index, 0)
+    if index.ndim != x.ndim:
+        raise ShapeError(f"take_along_axis: indices {fmt_shape(index.shape)} (rank {index.ndim}) and tensor "
+                         f"{fmt_shape(x.shape)} (rank {x.ndim}) must have the same rank")
+    a = normalize_axis(axis, x.ndim, "take_along_axis")
+    try:
+        np.broadcast_shapes(_without(index.shape, a), _without(x.shape, a))
+    except ValueError:
+        raise ShapeError(f"take_along_axis: indices {fmt_shape(index.shape)} do not broadcast against "
+                         f"{fmt_shape(x.shape)} outside axis {a}") from None
+    # One integer array per axis: the indices along `axis`, an aranged coordinate on the others.
+    grid = tuple(index if i == a else np.arange(n).reshape(_unit_shape(x.ndim, i, n)) for i, n in enumerate(x.shape))
+    return getitem(x, grid)
+
+
+def _without(shape, axis):
+    return tuple(shape[:axis]) + tuple(shape[axis + 1:])
+
+
+def _unit_shape(ndim, axis, n):
+    """``(1, ..., n, ..., 1)``: length ``n`` on ``axis``, 1 elsewhere."""
+    return tuple(n if i == axis else 1 for i in range(ndim))
+
+
+# ----------------------------------------------------------------------------- diagonals
+def _require_matrix(x, op):
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: needs a tensor of at least 2 dimensions (a matrix, or a batch of them), "
+                         f"got shape {fmt_shape(x.shape)}")
+
+
+def _diagonal_indices(rows, cols, offset):
+    """Row and column indices of the ``offset`` diagonal of a ``rows × cols`` matrix."""
+    first_row, first_col = max(-offset, 0), max(offset, 0)
+    length = max(0, min(rows - first_row, cols - first_col))
+    return np.arange(length) + first_row, np.arange(length) + first_col
+
+
+def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    r"""The diagonal :math:`y_k = x_{k,\,k + \mathrm{offset}}` of the matrices on ``axis1, axis2``,
+    as ``numpy.diagonal``: the diagonal becomes the last axis, the other axes stay in order.
+
+    ``offset > 0`` is above the main diagonal, ``offset < 0`` below.  The adjoint
+    writes the cotangent onto the diagonal of a zero tensor.
+    """
+    _require_matrix(x, "diagonal")
+    a1, a2 = normalize_axis(axis1, x.ndim, "diagonal"), normalize_axis(axis2, x.ndim, "diagonal")
+    if a1 == a2:
+        raise ShapeError(f"diagonal: axis1 and axis2 are both {a1}; they must name two different axes")
+    rows, cols = _diagonal_indices(x.shape[a1], x.shape[a2], int(offset))
+    others = [i for i in range(x.ndim) if i not in (a1, a2)]
+    return getitem(transpose(x, others + [a1, a2]), (Ellipsis, rows, cols))
+
+
+def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    r"""Sum of the diagonal, :math:`\mathrm{tr}\,X = \sum_k X_{k,\,k+\mathrm{offset}}`, as ``numpy.trace``.
+
+    .. math:: \bar X = \bar y\, I \quad (\text{the identity, shifted by the offset})
+    """
+    from .reductions import sum as reduce_sum    # reductions builds on indexing, not the reverse
+    return reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def triu(x, k: int = 0) -> Tensor:
+    r"""Upper triangle of the last two axes: :math:`y_{ij} = x_{ij}` where :math:`j - i \ge k`, else 0.
+
+    Batched over leading axes, as ``numpy.triu``/``torch.triu``.  The adjoint keeps
+    the same triangle of the cotangent: :math:`\bar x = \mathrm{triu}(\bar y, k)`.
+    """
+    _require_matrix(x, "triu")
+    keep = ~np.tri(x.shape[-2], x.shape[-1], int(k) - 1, dtype=bool)
+    return where(keep, x, 0)   # where, not a product with a 0/1 mask: inf · 0 would be NaN
+
+
+def tril(x, k: int = 0) -> Tensor:
+    r"""Lower triangle of the last two axes: :math:`y_{ij} = x_{ij}` where :math:`j - i \le k`, else 0.
+
+    Batched over leading axes, as ``numpy.tril``/``torch.tril``; adjoint
+    :math:`\bar x = \mathrm{tril}(\bar y, k)`.
+    """
+    _require_matrix(x, "tril")
+    keep = np.tri(x.shape[-2], x.shape[-1], int(k), dtype=bool)
+    return where(keep, x, 0)
+
+
 # The functions that are also Tensor methods (``x.take(...)``), wired in ``ops/__init__.py``.
-TENSOR_METHODS = {"take": take}
+TENSOR_METHODS = {
+    "take": take, "take_along_axis": take_along_axis, "diagonal": diagonal, "trace": trace,
+    "triu": triu, "tril": tril,
+}
 
 
 # The public names of this chapter: the functions defined here (not the helpers it imports).

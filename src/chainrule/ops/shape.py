@@ -1,4 +1,4 @@
-r"""Shape and indexing: moving numbers around without changing them.
+r"""Shape: moving numbers around without changing them.
 
 Every operation here is *linear*: :math:`y = L x` for a fixed selection or
 rearrangement :math:`L`.  Its forward derivative is the operation itself,
@@ -10,22 +10,25 @@ reshape             reshape back
 transpose           the inverse permutation
 broadcast_to        sum over the broadcast axes
 concatenate         split the cotangent into the pieces
+split               concatenate the pieces' cotangents (zeros for unused pieces)
 pad                 slice the padding off
 ==================  ===================================================
 
-Composites (``expand_dims``, ``stack``, ``flip``, ``roll``, ...) inherit their
-derivatives from these.  Selecting elements by index (``x[i]``, ``take``,
-``diagonal``, ``triu``) is the chapter ``indexing``.
+Composites (``expand_dims``, ``stack``, ``flip``, ``roll``, ``tile``, ``repeat``,
+padding by reflection) inherit their derivatives from these and from indexing.
+Selecting elements by index (``x[i]``, ``take``, ``diagonal``, ``triu``) is the
+chapter ``indexing``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autodiff.batching import materialize, normalize_axis
-from ..autodiff.primitive import linear
+from ..autodiff.primitive import Linear, linear
 from ..backend import xp
 from ..errors import ShapeError, fmt_shape
 from ..tensor import Tensor
+from .creation import zeros_like
 
 
 def _axis_tuple(axis, ndim, op):
@@ -125,7 +128,8 @@ def _inverse_permutation(axes):
 
 _transpose.transposes(lambda g, out, x, axes: _transpose(g, axes=_inverse_permutation(axes)))
 _transpose.defbatch(lambda args, batched, size, axes: _transpose(args[0], axes=(0,) + tuple(a + 1 for a in axes)))
-_transpose.formula(definition=r"y_{i_{\pi(1)} \dots} = x_{i_1 \dots}", derivative=r"\bar x = \mathrm{transpose}_{\pi^{-1}}(\bar y)")
+_transpose.formula(definition=r"y_{i_{\pi(1)} \dots} = x_{i_1 \dots}",
+                   derivative=r"\bar x = \mathrm{transpose}_{\pi^{-1}}(\bar y)")
 
 
 def transpose(x, axes=None) -> Tensor:
@@ -159,11 +163,16 @@ def swapaxes(x, axis1: int, axis2: int) -> Tensor:
     return transpose(x, axes)
 
 
-def moveaxis(x, source: int, destination: int) -> Tensor:
+def moveaxis(x, source, destination) -> Tensor:
+    """Move axes ``source`` to positions ``destination`` (ints or sequences), as ``numpy.moveaxis``."""
     nd = x.ndim
-    s, d = normalize_axis(source, nd, "moveaxis"), normalize_axis(destination, nd, "moveaxis")
-    order = [i for i in range(nd) if i != s]
-    order.insert(d, s)
+    sources = _axis_tuple(source, nd, "moveaxis")
+    destinations = _axis_tuple(destination, nd, "moveaxis")
+    if len(sources) != len(destinations):
+        raise ShapeError(f"moveaxis: {len(sources)} source axes but {len(destinations)} destinations")
+    order = [i for i in range(nd) if i not in sources]
+    for d, s in sorted(zip(destinations, sources)):
+        order.insert(d, s)
     return transpose(x, order)
 
 
@@ -274,11 +283,276 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return concatenate([expand_dims(t, a) for t in tensors], axis=a)
 
 
+# ----------------------------------------------------------------------------- splitting
+def _split_pieces(x, axis, bounds):
+    r"""Split :math:`x` along ``axis`` into consecutive blocks :math:`y_k = x[c_k : c_{k+1}]`.
+
+    ``bounds`` holds the ``(c_k, c_{k+1})`` pairs; they tile the axis, so splitting is
+    the inverse of concatenation and its adjoint *is* concatenation:
+
+    .. math:: \bar x = [\bar y_1; \bar y_2; \dots], \qquad \bar y_k = 0 \text{ for an unused piece}
+
+    One primitive with several outputs rather than one slice per piece: a slice's
+    adjoint writes into a zero tensor of the whole input's shape, so k pieces would
+    cost k full-size scatters and k-1 additions; one concatenation costs one copy.
+    """
+    lead = (slice(None),) * axis
+    return tuple(x[lead + (slice(start, stop),)] for start, stop in bounds)
+
+
+_split = Linear(_split_pieces, name="split", multiple_results=True)
+
+
+def _split_transpose(g, out, x, axis, bounds):
+    # g holds one cotangent per piece, None for a piece the computation never used.
+    pieces = [zeros_like(y) if gk is None else gk for gk, y in zip(g, out)]
+    return concatenate(pieces, axis=axis)
+
+
+_split.transposes(_split_transpose)
+_split.defbatch(lambda args, batched, size, axis, bounds: _split(args[0], axis=axis + 1, bounds=bounds))
+_split.formula(definition=r"y_k = x[c_k : c_{k+1}]",
+               derivative=r"\bar x = [\bar y_1; \bar y_2; \dots]",
+               convention=r"an unused piece contributes \bar y_k = 0")
+
+
+def _split_points(indices_or_sections, length, shape, axis):
+    """NumPy's cut points along an axis of ``length``: equal sections, or explicit indices."""
+    if np.ndim(indices_or_sections) == 0:
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ShapeError(f"split: the number of sections must be positive, got {sections}")
+        if length % sections:
+            raise ShapeError(f"split: axis {axis} of {fmt_shape(shape)} has length {length}, which does not "
+                             f"divide into {sections} equal sections; pass the split indices instead")
+        return [length // sections * k for k in range(1, sections)]
+    # explicit indices follow Python slicing: negative ones count from the end, large ones clip
+    return [slice(None, int(i)).indices(length)[1] for i in indices_or_sections]
+
+
+def split(x, indices_or_sections, axis: int = 0) -> list:
+    r"""Split ``x`` along ``axis`` into a list of tensors, as ``numpy.split``.
+
+    ``indices_or_sections`` is an int N (N equal pieces; the axis length must divide by N)
+    or a sequence of indices :math:`c_1 \le c_2 \le \dots` (pieces ``x[:c_1]``,
+    ``x[c_1:c_2]``, ..., ``x[c_k:]``).  The derivative concatenates the pieces'
+    cotangents; pieces that are not used contribute zeros.
+    """
+    if x.ndim == 0:
+        raise ShapeError("split: a zero-dimensional tensor has no axis to split")
+    a = normalize_axis(axis, x.ndim, "split")
+    length = x.shape[a]
+    cuts = [0] + _split_points(indices_or_sections, length, x.shape, a) + [length]
+    bounds = tuple(zip(cuts[:-1], cuts[1:]))
+    if len(bounds) == 1:
+        return [x]
+    if any(stop < start for start, stop in bounds):
+        # Decreasing indices give overlapping pieces (NumPy allows it); concatenation is then
+        # not the adjoint, so each piece is a slice whose adjoint accumulates.
+        lead = (slice(None),) * a
+        return [_select(x, lead + (slice(start, stop),)) for start, stop in bounds]
+    return list(_split(x, axis=a, bounds=bounds))
+
+
+split.primitive = _split
+
+
+# ----------------------------------------------------------------------------- padding
+@linear(name="pad")
+def _pad(x, pad_width):
+    r"""Pad with zeros: :math:`y = P x` places :math:`x` inside a larger zero tensor.
+
+    ``pad_width`` holds one ``(before, after)`` pair per axis.  The adjoint slices the
+    padding off, :math:`\bar x = \bar y[b_1 : b_1 + n_1, \dots]`.  A nonzero constant
+    is added by :func:`pad` as a constant, so the primitive stays linear.
+    """
+    out = xp(x).zeros(tuple(n + before + after for n, (before, after) in zip(x.shape, pad_width)), dtype=x.dtype)
+    out[_interior(x.shape, pad_width)] = x
+    return out
+
+
+def _interior(shape, pad_width):
+    """The slices of a padded tensor that hold the original one."""
+    return tuple(slice(before, before + n) for n, (before, _) in zip(shape, pad_width))
+
+
+_pad.transposes(lambda g, out, x, pad_width: _select(g, _interior(x.shape, pad_width)))
+_pad.defbatch(lambda args, batched, size, pad_width: _pad(args[0], pad_width=((0, 0),) + pad_width))
+_pad.formula(definition=r"y = \begin{cases} x_{i-b} & \text{inside} \\ 0 & \text{in the padding} \end{cases}",
+             derivative=r"\bar x = \bar y[b : b + n]")
+
+
+def _pad_pairs(pad_width, shape):
+    """NumPy's pad_width forms (n, (n,), (before, after), or one pair per axis) as pairs per axis."""
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise ShapeError(f"pad: pad_width must be integers, got {pad_width!r}")
+    try:
+        pairs = np.broadcast_to(widths, (len(shape), 2))
+    except ValueError:
+        raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {fmt_shape(shape)}: give "
+                         f"one int, one (before, after) pair, or {len(shape)} pairs (one per axis)") from None
+    if (pairs < 0).any():
+        raise ShapeError(f"pad: pad widths must be non-negative, got {pad_width!r}")
+    return tuple((int(before), int(after)) for before, after in pairs)
+
+
+# PyTorch's names for NumPy's modes (F.pad's "replicate" and "circular").
+_MODE_ALIASES = {"replicate": "edge", "circular": "wrap"}
+_GATHER_MODES = ("reflect", "symmetric", "edge", "wrap")
+
+
+def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
+    r"""Pad ``x`` at the ends of its axes, as ``numpy.pad``.
+
+    ``pad_width`` is an int, a ``(before, after)`` pair (for every axis) or one pair
+    per axis.  Modes:
+
+    ``"constant"``  the value ``constant_values``: :math:`y = P x + c\,(1 - P 1)`, so
+                    :math:`\bar x = \bar y` with the padding sliced off;
+    ``"reflect"``   mirror without repeating the edge: ``3 2 | 1 2 3 | 2 1``;
+    ``"symmetric"`` mirror repeating the edge: ``2 1 | 1 2 3 | 3 2``;
+    ``"edge"``      repeat the edge value (PyTorch's ``"replicate"``);
+    ``"wrap"``      continue periodically (PyTorch's ``"circular"``).
+
+    The last four copy elements of ``x``: :math:`y = x[\mathrm{idx}]` along each
+    axis, with the index computed by ``numpy.pad`` of :math:`0, \dots, n-1`, so the
+    semantics are NumPy's exactly.  The adjoint adds each padding cotangent onto
+    the element it copies: :math:`\bar x_j = \sum_{i : \mathrm{idx}_i = j} \bar y_i`.
+    """
+    mode = _MODE_ALIASES.get(mode, mode)
+    pairs = _pad_pairs(pad_width, x.shape)
+    padded = any(before or after for before, after in pairs)
+    if mode == "constant":
+        out = _pad(x, pad_width=pairs) if padded else x
+        if padded and np.any(np.asarray(constant_values) != 0):
+            border = np.pad(np.zeros(x.shape, dtype=x.dtype), pairs, constant_values=constant_values)
+            out = out + Tensor._wrap(border)
+        return out
+    if mode not in _GATHER_MODES:
+        raise ValueError(f"pad: unknown mode {mode!r}; use 'constant', 'reflect', 'symmetric', "
+                         f"'edge' ('replicate') or 'wrap' ('circular')")
+    if np.any(np.asarray(constant_values) != 0):
+        raise ValueError(f"pad: constant_values is only used by mode 'constant', not {mode!r}")
+    # Per padded axis, [x[left]; x; x[right]] with the border indices from numpy.pad of
+    # 0..n-1: NumPy's semantics for any width (reflections of reflections).  The adjoint
+    # passes the interior of the cotangent through as a view and scatter-adds only the
+    # borders; a gather of the whole axis would scatter-add every element (10× slower).
+    for axis, (before, after) in enumerate(pairs):
+        n = x.shape[axis]
+        if not (before or after):
+            continue
+        if n == 0:
+            raise ShapeError(f"pad: cannot pad the empty axis {axis} of {fmt_shape(x.shape)} in mode {mode!r}")
+        index = np.pad(np.arange(n), (before, after), mode=mode)
+        lead = (slice(None),) * axis
+        pieces = [_select(x, lead + (index[:before],))] if before else []
+        pieces.append(x)
+        if after:
+            pieces.append(_select(x, lead + (index[before + n:],)))
+        x = concatenate(pieces, axis=axis)
+    return x
+
+
+pad.primitive = _pad
+
+
+# ----------------------------------------------------------------------------- rearranging
+# flip, roll, tile and repeat are composites: slices, reshapes and broadcasts already have
+# exact adjoints, and the composites cost the same copies a primitive would.
+def _select(x, index):
+    from .indexing import getitem         # indexing builds on this chapter, not the reverse
+    return getitem(x, index)
+
+
+def flip(x, axis=None) -> Tensor:
+    r"""Reverse the order of elements along ``axis`` (all axes when None), as ``numpy.flip``.
+
+    A view ``x[::-1]``; its adjoint flips the cotangent back: :math:`\bar x = \mathrm{flip}(\bar y)`.
+    """
+    axes = _axis_tuple(axis, x.ndim, "flip")
+    if not axes:
+        return x
+    return _select(x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)))
+
+
+def roll(x, shift, axis=None) -> Tensor:
+    r"""Shift elements cyclically along ``axis``, as ``numpy.roll``: :math:`y_{(i + s) \bmod n} = x_i`.
+
+    With ``axis=None`` the tensor is flattened, rolled and reshaped back; ``shift``
+    and ``axis`` may be sequences (broadcast together; shifts of one axis add).
+    The adjoint rolls back by :math:`-s`.  Written as the concatenation of two slices.
+    """
+    if axis is None:
+        return reshape(roll(ravel(x), shift, 0), x.shape)
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    total = {}
+    for s, a in zip(shifts.ravel(), axes.ravel()):
+        a = normalize_axis(int(a), x.ndim, "roll")
+        total[a] = total.get(a, 0) + int(s)
+    for a, s in total.items():
+        n = x.shape[a]
+        s = s % n if n else 0
+        if s:
+            lead = (slice(None),) * a
+            x = concatenate([_select(x, lead + (slice(n - s, None),)), _select(x, lead + (slice(0, n - s),))], axis=a)
+    return x
+
+
+def tile(x, reps) -> Tensor:
+    r"""Repeat the whole of ``x`` ``reps[i]`` times along each axis, as ``numpy.tile``.
+
+    Axis :math:`i` of length :math:`n` becomes :math:`r n` long with
+    :math:`y_{q n + j} = x_j`: a broadcast of ``x`` reshaped to ``(1, n)`` onto
+    ``(r, n)``, so the adjoint sums the :math:`r` copies, :math:`\bar x_j = \sum_q \bar y_{qn + j}`.
+    """
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    reps = tuple(int(r) for r in reps)
+    if any(r < 0 for r in reps):
+        raise ShapeError(f"tile: repetitions must be non-negative, got {reps}")
+    nd = max(len(reps), x.ndim)
+    reps = (1,) * (nd - len(reps)) + reps
+    shape = (1,) * (nd - x.ndim) + tuple(x.shape)
+    interleaved = sum(((1, n) for n in shape), ())
+    expanded = sum(((r, n) for r, n in zip(reps, shape)), ())
+    tiled = broadcast_to(reshape(x, interleaved), expanded)
+    return reshape(tiled, tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat(x, repeats, axis=None) -> Tensor:
+    r"""Repeat each element ``repeats`` times along ``axis``, as ``numpy.repeat``
+    (PyTorch's ``repeat_interleave``; PyTorch's ``Tensor.repeat`` is :func:`tile`).
+
+    ``repeats`` is an int or one count per element of the axis; ``axis=None``
+    flattens first.  Element :math:`j` is copied :math:`r_j` times, so its cotangent
+    is the sum of its copies' cotangents.  An int count is a broadcast (fast adjoint:
+    a sum); per-element counts gather with an index array (adjoint: a scatter-add).
+    """
+    if axis is None:
+        x, axis = ravel(x), 0
+    a = normalize_axis(axis, x.ndim, "repeat")
+    counts = np.asarray(repeats.detach().numpy() if isinstance(repeats, Tensor) else repeats)
+    if counts.dtype.kind not in "iu" or counts.ndim > 1:
+        raise ShapeError(f"repeat: repeats must be an int or a 1-D sequence of ints, got {repeats!r}")
+    if (counts < 0).any():
+        raise ShapeError(f"repeat: repeats must be non-negative, got {repeats!r}")
+    shape, n = tuple(x.shape), x.shape[a]
+    if counts.size == 1:
+        r = int(counts.reshape(()))
+        expanded = broadcast_to(reshape(x, shape[:a + 1] + (1,) + shape[a + 1:]), shape[:a + 1] + (r,) + shape[a + 1:])
+        return reshape(expanded, shape[:a] + (n * r,) + shape[a + 1:])
+    if counts.size != n:
+        raise ShapeError(f"repeat: {counts.size} repeat counts for axis {a} of {fmt_shape(shape)}, "
+                         f"which has length {n}")
+    return _select(x, (slice(None),) * a + (np.repeat(np.arange(n), counts),))
+
+
 # The functions that are also Tensor methods (``x.reshape(...)``), wired in ``ops/__init__.py``.
 TENSOR_METHODS = {
     "reshape": reshape, "view": reshape, "transpose": transpose, "permute": permute, "swapaxes": swapaxes,
     "moveaxis": moveaxis, "expand_dims": expand_dims, "unsqueeze": expand_dims, "squeeze": squeeze,
     "flatten": flatten, "ravel": ravel, "broadcast_to": broadcast_to, "expand": broadcast_to,
+    "split": split, "flip": flip, "roll": roll, "tile": tile, "repeat": repeat,
 }
 
 
