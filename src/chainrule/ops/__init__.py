@@ -1,7 +1,7 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import creation, elementwise, indexing, products, reductions, shape
+from . import creation, elementwise, indexing, products, reductions, shape, special
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
@@ -10,9 +10,10 @@ from .products import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004
 from .shape import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
 from ..tensor import Tensor
 
-_e, _s, _i, _r, _p = elementwise, shape, indexing, reductions, products
+_e, _s, _i, _r, _p, _sp = elementwise, shape, indexing, reductions, products, special
 
 
 def _binary(op, reflected=False):
@@ -65,6 +66,6 @@ def _method(fn):
 # Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
 # Tensor (method name -> function); the chapters own their lists, so adding an op to a
 # chapter never touches this file.
-for _chapter in (_e, _s, _i, _r, _p):
+for _chapter in (_e, _s, _i, _r, _p, _sp):
     for _name, _fn in _chapter.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method(_fn))

@@ -1,0 +1,1 @@
+r"""Probability distributions: ``cr.distributions`` (``torch.distributions``' names and parameterizations)."""

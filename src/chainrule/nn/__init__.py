@@ -1,0 +1,2 @@
+r"""Neural networks: ``cr.nn`` (PyTorch's names, arguments and parameter layouts)."""
+from . import functional  # noqa: F401

@@ -1,0 +1,4 @@
+"""OpSpecs of the special-functions chapter (see specs/__init__.py)."""
+from __future__ import annotations
+
+SPECS = []

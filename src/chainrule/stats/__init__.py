@@ -1,0 +1,1 @@
+r"""Statistics: descriptive statistics, estimation, hypothesis tests, regression (SciPy's names and results)."""
