@@ -19,4 +19,4 @@ from .ops import abs, round, sum  # noqa: F401,A004
 from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad, hessian,  # noqa: F401
                        hvp, jacfwd, jacobian, jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402
-from . import distributions, linalg, nn, optim, stats, testing  # noqa: F401,E402
+from . import bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402

@@ -1,0 +1,1 @@
+r"""Bayesian updating: Bayes' rule over discrete hypotheses and conjugate models (``cr.bayes``)."""

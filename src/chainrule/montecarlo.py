@@ -1,0 +1,1 @@
+r"""Monte Carlo and integration: expectations, importance sampling, MCMC, quadrature (``cr.montecarlo``)."""
