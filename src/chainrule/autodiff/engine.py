@@ -177,7 +177,7 @@ def bind(prim, args, params):
             if lv is not None and (top is None or lv.depth > top.depth):
                 top = lv
     if top is None:
-        return _bind_base(prim, args, params)
+        return apply(prim, args, params)
     if not _usable(top):
         return bind(prim, [_strip(a) for a in args], params)
     if top.kind == "rev":
@@ -187,13 +187,20 @@ def bind(prim, args, params):
     return _bind_batch(top, prim, args, params)
 
 
-def _bind_base(prim, args, params):
-    """Level 0: compute on the arrays; record a node if an input requires gradients."""
+def apply(prim, args, params):
+    """Apply ``prim`` to ``args`` (how a primitive is called).
+
+    The fast path, level 0: with no transform's box among the arguments, compute on the
+    arrays and record a node if an input requires gradients.  Anything from a transform
+    goes to :func:`bind`, which finds the level that owns the operation.
+    """
     datas = []
     wanting = 0                       # bit i set: input i requires gradients
     bit = 1
     for a in args:
         if isinstance(a, Tensor):
+            if a._level is not None:
+                return bind(prim, args, params)
             datas.append(a._data)
             if a.requires_grad:
                 wanting |= bit

@@ -66,12 +66,10 @@ class Primitive:
             REGISTRY[self.name] = self
 
     def __call__(self, *args, **params):
-        # The fast path: nothing from a transform among the arguments (the common case)
-        # goes straight to the arrays, without the level search of `bind`.
-        for a in args:
-            if isinstance(a, Tensor) and a._level is not None:
-                return bind(self, args, params)
-        return bind_base(self, args, params)
+        # The engine's `apply` takes the fast path — nothing from a transform among the
+        # arguments, the common case — straight to the arrays, and hands anything else to
+        # the level search of `bind`.
+        return apply(self, args, params)
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name}>"
@@ -268,4 +266,4 @@ def nondifferentiable(impl=None, *, name=None, elementwise_op=False):
 
 
 from ..tensor import Tensor  # noqa: E402
-from .engine import _bind_base as bind_base, bind  # noqa: E402  (the engine imports this module lazily)
+from .engine import apply  # noqa: E402  (the engine imports this module lazily)

@@ -11,12 +11,23 @@ from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004
 from .shape import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
+from ..autodiff.engine import apply
+from ..autodiff.primitive import Primitive
 from ..tensor import Tensor
 
 _e, _s, _i, _r, _p, _sp = elementwise, shape, indexing, reductions, products, special
 
 
 def _binary(op, reflected=False):
+    """The operator method that applies ``op`` to ``(self, other)`` (or ``(other, self)``).
+
+    Operators are the hottest path of the library (a training step is made of them), so
+    a primitive is handed straight to the engine's ``apply``, skipping one call.
+    """
+    if isinstance(op, Primitive):
+        if reflected:
+            return lambda self, other: apply(op, (other, self), {})
+        return lambda self, other: apply(op, (self, other), {})
     if reflected:
         return lambda self, other: op(other, self)
     return lambda self, other: op(self, other)
