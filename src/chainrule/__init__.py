@@ -20,3 +20,5 @@ from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad
                        hvp, jacfwd, jacobian, jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402
 from . import bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402
+from .serialization import load, save  # noqa: F401,E402
+from . import data  # noqa: F401,E402
