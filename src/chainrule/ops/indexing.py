@@ -11,9 +11,11 @@ selected more than once:
 so ``x[[0, 0, 1]]`` sends two contributions to ``x[0]``.  ``scatter_add`` is itself a
 primitive, with ``getitem`` as its adjoint, so that derivatives of any order exist.
 
-Everything else here is a composite of ``getitem`` (with integer arrays) and
-``where``: ``take``, ``take_along_axis`` (PyTorch's ``gather``), ``diagonal``,
-``trace``, ``triu`` and ``tril`` inherit exact adjoints from them.
+``take_along_axis`` (PyTorch's ``gather``) is a primitive too, with the indices as an
+input (so they may vary across a ``vmap`` batch) and a scatter-add along the axis as
+its adjoint.  Everything else here is a composite of ``getitem`` (with integer arrays)
+and ``where``: ``take``, ``diagonal``, ``trace``, ``triu`` and ``tril`` inherit exact
+adjoints from them.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..backend import xp
 from ..errors import ShapeError, fmt_shape
 from ..tensor import Tensor
 from .elementwise import where
-from .shape import moveaxis, ravel, transpose
+from .shape import broadcast_to, moveaxis, ravel, transpose
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -148,6 +150,53 @@ def take(x, indices, axis=None) -> Tensor:
     return getitem(x, (slice(None),) * a + (indices,))
 
 
+@linear(name="take_along_axis", linear_args=(0,))
+def _take_along_axis(x, indices, axis):
+    return xp(x).take_along_axis(x, indices, axis=axis)
+
+
+@linear(name="scatter_add_along_axis", linear_args=(0,))
+def _scatter_add_along_axis(g, indices, axis, shape):
+    r"""Adjoint of ``take_along_axis``: zeros of ``shape`` with ``g`` added along ``axis`` at ``indices``."""
+    out = xp(g).zeros(shape, dtype=g.dtype)
+    if indices.shape[axis] == 1:
+        # One index per line cannot repeat: a plain put (the cross-entropy case, and fast).
+        xp(g).put_along_axis(out, indices, g, axis)
+    else:
+        grid = tuple(indices if i == axis else xp(g).arange(n).reshape(_unit_shape(len(shape), i, n))
+                     for i, n in enumerate(shape))
+        xp(g).add.at(out, grid, g)
+    return out
+
+
+_take_along_axis.transposes(
+    lambda g, out, x, indices, axis: _scatter_add_along_axis(g, indices, axis=axis, shape=tuple(x.shape)), None)
+_scatter_add_along_axis.transposes(lambda g, out, ct, indices, axis, shape: _take_along_axis(g, indices, axis=axis),
+                                   None)
+_take_along_axis.formula(definition=r"y_{\dots i \dots} = x_{\dots \mathrm{idx}_{\dots i \dots} \dots}",
+                         derivative=r"\bar x = \mathrm{scatter\_add}_{\mathrm{axis}}(0, \mathrm{idx}, \bar y)",
+                         convention="repeated indices accumulate their gradients")
+_scatter_add_along_axis.formula(definition=r"y = 0 + \textstyle\sum_{\mathrm{idx}} g \text{ along the axis}",
+                                derivative=r"\bar g = \mathrm{take\_along\_axis}(\bar y, \mathrm{idx})")
+
+
+def _along_axis_batch(prim):
+    """Batching rule of the gathers along an axis: data and indices both get the batch axis
+    in front (an unbatched one is broadcast to the batch), and the axis moves by one.
+    Indices are an input here, not a parameter, so they may themselves be batched."""
+    def rule(args, batched, size, axis, **params):
+        from ..autodiff.batching import materialize
+        data, indices = (a if b else materialize(a, size) for a, b in zip(args, batched))
+        if "shape" in params:
+            params = dict(params, shape=(size,) + tuple(params["shape"]))
+        return prim(data, indices, axis=axis + 1, **params)
+    return rule
+
+
+_take_along_axis.defbatch(_along_axis_batch(_take_along_axis))
+_scatter_add_along_axis.defbatch(_along_axis_batch(_scatter_add_along_axis))
+
+
 def take_along_axis(x, indices, axis) -> Tensor:
     r"""Pick, along ``axis``, the elements named by ``indices``, as ``numpy.take_along_axis``
     (PyTorch's ``gather``).
@@ -158,7 +207,12 @@ def take_along_axis(x, indices, axis) -> Tensor:
     scatter-adds along the axis, so repeated indices accumulate:
 
     .. math:: \bar x_{\dots j \dots} = \sum_{i : \mathrm{idx}_{\dots i \dots} = j} \bar y_{\dots i \dots}
+
+    The indices are an input of the primitive rather than a constant, so inside ``vmap``
+    they may differ from one batch member to the next (``sort`` relies on it).
     """
+    if isinstance(indices, Tensor) and indices._level is not None:
+        return _take_along_axis_batched(x, indices, axis)
     index = _index_array(indices, "take_along_axis")
     if index.dtype.kind not in "iu":
         raise ShapeError(f"take_along_axis: indices must be integers, got dtype {index.dtype}")
@@ -171,13 +225,34 @@ def take_along_axis(x, indices, axis) -> Tensor:
                          f"{fmt_shape(x.shape)} (rank {x.ndim}) must have the same rank")
     a = normalize_axis(axis, x.ndim, "take_along_axis")
     try:
-        np.broadcast_shapes(_without(index.shape, a), _without(x.shape, a))
+        outside = np.broadcast_shapes(_without(index.shape, a), _without(x.shape, a))
     except ValueError:
         raise ShapeError(f"take_along_axis: indices {fmt_shape(index.shape)} do not broadcast against "
                          f"{fmt_shape(x.shape)} outside axis {a}") from None
-    # One integer array per axis: the indices along `axis`, an aranged coordinate on the others.
-    grid = tuple(index if i == a else np.arange(n).reshape(_unit_shape(x.ndim, i, n)) for i, n in enumerate(x.shape))
-    return getitem(x, grid)
+    n = x.shape[a]
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise ShapeError(f"take_along_axis: an index is out of range for axis {a} of length {n} "
+                         f"(tensor of shape {fmt_shape(x.shape)})")
+    index = np.where(index < 0, index + n, index)
+    # The primitive wants the indices and the tensor to agree outside the axis (the adjoint
+    # then scatters a cotangent of exactly the indices' shape).
+    full = outside[:a] + (index.shape[a],) + outside[a:]
+    xfull = outside[:a] + (n,) + outside[a:]
+    return _take_along_axis(broadcast_to(x, xfull), Tensor(np.broadcast_to(index, full)), axis=a)
+
+
+def _take_along_axis_batched(x, indices, axis):
+    """``take_along_axis`` with indices that come from a transform (e.g. ``argsort`` of a
+    batched tensor inside vmap): same rank and shape as ``x`` outside the axis, checked
+    by the array library."""
+    if indices.dtype.kind not in "iu":
+        raise ShapeError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
+    if axis is None:
+        return take_along_axis(ravel(x), indices, 0)
+    return _take_along_axis(x, indices, axis=normalize_axis(axis, x.ndim, "take_along_axis"))
+
+
+take_along_axis.primitive = _take_along_axis
 
 
 def _without(shape, axis):

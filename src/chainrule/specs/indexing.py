@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.indexing import (_scatter_add, diagonal, getitem, take, take_along_axis, trace, tril, triu)
+from ..ops.creation import tensor as cr_tensor
+from ..ops.indexing import (_scatter_add, _scatter_add_along_axis, diagonal, getitem, take, take_along_axis, trace,
+                            tril, triu)
 from . import OpSpec, integers, real
 
 SCALAR, VECTOR, MATRIX, CUBE = ((),), ((4,),), ((3, 4),), ((2, 3, 4),)
@@ -27,6 +29,15 @@ def _scatter_reference(index, shape):
 
 def _getitem_spec(case, index, shapes):
     return OpSpec("getitem", lambda x: getitem(x, index), [real], shapes, lambda a: np.asarray(a)[index], case=case)
+
+
+def _np_scatter_along(g, indices, axis, shape):
+    """NumPy reference of the scatter-add along an axis (repeated indices add up)."""
+    out = np.zeros(shape)
+    grid = list(np.indices(indices.shape, sparse=True))
+    grid[axis] = indices
+    np.add.at(out, tuple(grid), g)
+    return out
 
 
 SPECS = [
@@ -63,13 +74,21 @@ SPECS = [
            lambda a: np.take(a, np.array([[2, 1], [1, 1]]), axis=1), composite=True, case="axis"),
     OpSpec("take_along_axis", lambda x, i: take_along_axis(x, i, axis=0), [real, integers(0, 3)],
            [((3, 4), (2, 4)), ((3, 4), (5, 1)), ((3, 2, 2), (4, 2, 2))],
-           lambda a, i: np.take_along_axis(a, i, axis=0), argnums=(0,), composite=True, case="axis 0"),
+           lambda a, i: np.take_along_axis(a, i, axis=0), argnums=(0,), case="axis 0"),
     OpSpec("take_along_axis", lambda x, i: take_along_axis(x, i, axis=-1), [real, integers(0, 3)],
            [((3, 3), (3, 5)), ((2, 4, 3), (2, 4, 2))],
-           lambda a, i: np.take_along_axis(a, i, axis=-1), argnums=(0,), composite=True, case="last axis"),
+           lambda a, i: np.take_along_axis(a, i, axis=-1), argnums=(0,), case="last axis"),
     OpSpec("take_along_axis", lambda x: take_along_axis(x, np.array([3, 3, 0]), axis=None), [real],
            [VECTOR, MATRIX], lambda a: np.take_along_axis(np.ravel(a), np.array([3, 3, 0]), axis=0),
-           composite=True, case="flattened"),
+           case="flattened"),
+    OpSpec("scatter_add_along_axis",
+           lambda g: _scatter_add_along_axis(g, cr_tensor(np.array([[0], [2], [1]])), axis=1, shape=(3, 4)),
+           [real], [((3, 1),)], lambda a: _np_scatter_along(a, np.array([[0], [2], [1]]), 1, (3, 4)),
+           case="one per line"),
+    OpSpec("scatter_add_along_axis",
+           lambda g: _scatter_add_along_axis(g, cr_tensor(np.array([[0, 0, 2], [1, 3, 1]])), axis=1, shape=(2, 4)),
+           [real], [((2, 3),)], lambda a: _np_scatter_along(a, np.array([[0, 0, 2], [1, 3, 1]]), 1, (2, 4)),
+           case="repeated"),
     OpSpec("diagonal", lambda x: diagonal(x), [real], [((3, 3),), MATRIX, ((4, 2),), ((3, 3, 2),)],
            np.diagonal, composite=True, case="main"),
     OpSpec("diagonal", lambda x: diagonal(x, 1), [real], [((3, 3),), MATRIX, ((4, 2),)],
