@@ -5,6 +5,8 @@
     chainrule check [OP ...] [--modes fwd,rev]   verify derivatives; exit 1 on any failure
     chainrule explain NAME [NAME ...]            one operation's mathematics, verified now
     chainrule docs [--output PATH] [--check]     write (or compare) docs/derivatives.md
+    chainrule optimize [--function F] [--methods M,...] [--plot PATH]
+                                                 race optimization methods on a test function
     chainrule --version
 
 Each subcommand is a pair of functions, ``_add_NAME(subparsers)`` declaring its
@@ -102,11 +104,27 @@ def _run_docs(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- optimize
+def _add_optimize(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("optimize", help="race optimization methods on a test function",
+                       description="Run methods of cr.optim.minimize from the same start on a 2-D test function; "
+                                   "print iterations, function evaluations, final error and observed order of "
+                                   "convergence, and draw the paths on the contour plot.")
+    from .optim import race
+    return race.add_arguments(p)
+
+
+def _run_optimize(args) -> int:
+    from .optim import race
+    return race.run(args)
+
+
 # ----------------------------------------------------------------------------- the command
 COMMANDS = {
     "check": (_add_check, _run_check),
     "explain": (_add_explain, _run_explain),
     "docs": (_add_docs, _run_docs),
+    "optimize": (_add_optimize, _run_optimize),
 }
 
 
