@@ -27,17 +27,6 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntro
 from .module import IncompatibleKeys, Module, Parameter, StateDictError  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: F401
 
-_PART_B = ("chainrule.nn.conv", "chainrule.nn.pooling", "chainrule.nn.recurrent")
-
-try:  # part B lands these (convolution, pooling); the guard goes once both parts are in
-    from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
-    from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
-except ModuleNotFoundError as missing:  # only the file's absence is forgiven, not an error inside it
-    if missing.name not in _PART_B:
-        raise
-
-try:  # part B lands these (recurrent layers); the guard goes once both parts are in
-    from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
-except ModuleNotFoundError as missing:  # only the file's absence is forgiven, not an error inside it
-    if missing.name not in _PART_B:
-        raise
+from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
+from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401

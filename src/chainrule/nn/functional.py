@@ -6,6 +6,7 @@ weights.  Each function lives in the chapter of its mathematics and is re-export
 """
 from __future__ import annotations
 
+from ..ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 from ..ops.elementwise import relu, sigmoid, tanh  # noqa: F401
 from ..ops.reductions import log_softmax, softmax  # noqa: F401
 from .activations import (elu, gelu, hardtanh, leaky_relu, logsigmoid, relu6, selu, silu,  # noqa: F401
@@ -18,13 +19,4 @@ from .linear import bilinear, linear  # noqa: F401
 from .losses import (cosine_embedding_loss, gaussian_nll_loss, huber_loss, l1_loss, margin_ranking_loss,  # noqa: F401
                      mse_loss, smooth_l1_loss)
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
-
-_PART_B = ("chainrule.nn.conv", "chainrule.nn.pooling", "chainrule.nn.recurrent")
-
-try:  # part B lands these (convolution and pooling); the guard goes once both parts are in
-    from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
-    from .pooling import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d,  # noqa: F401
-                          max_pool2d)
-except ModuleNotFoundError as missing:  # only the file's absence is forgiven, not an error inside it
-    if missing.name not in _PART_B:
-        raise
+from .pooling import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401

@@ -1,11 +1,13 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import creation, elementwise, indexing, products, reductions, shape, special
+from . import conv, creation, elementwise, indexing, ordering, products, reductions, shape, special
+from .conv import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
 from .indexing import *  # noqa: F401,F403
+from .ordering import *  # noqa: F401,F403
 from .products import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004
@@ -15,7 +17,7 @@ from ..autodiff.engine import apply
 from ..autodiff.primitive import Primitive
 from ..tensor import Tensor
 
-_e, _s, _i, _r, _p, _sp = elementwise, shape, indexing, reductions, products, special
+_e, _s, _i, _o, _r, _p, _sp, _cv = elementwise, shape, indexing, ordering, reductions, products, special, conv
 
 
 def _binary(op, reflected=False):
@@ -77,6 +79,6 @@ def _method(fn):
 # Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
 # Tensor (method name -> function); the chapters own their lists, so adding an op to a
 # chapter never touches this file.
-for _chapter in (_e, _s, _i, _r, _p, _sp):
+for _chapter in (_e, _s, _i, _o, _r, _p, _sp, _cv):
     for _name, _fn in _chapter.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method(_fn))

@@ -115,7 +115,7 @@ def all_specs() -> list[OpSpec]:
 
 
 # The core chapters come first, in reading order; later chapters follow alphabetically.
-_FIRST = ("elementwise", "reductions", "shape", "indexing", "products", "special")
+_FIRST = ("elementwise", "reductions", "shape", "indexing", "ordering", "products", "special", "conv")
 
 
 @dataclass
