@@ -1,4 +1,4 @@
-"""The elementwise chapter: conventions at kinks and ties, stability at extreme inputs,
+"""The elementwise and piecewise chapters: conventions at kinks and ties, stability at extreme inputs,
 higher derivatives, agreement with PyTorch in float64, and the Tensor's operators.
 
 Derivatives at generic points are checked by the specs (``specs/elementwise.py``, run by
@@ -15,7 +15,7 @@ import pytest
 import scipy.special
 
 import chainrule as cr
-from chainrule.ops import elementwise as E
+from chainrule.ops import elementwise as E, piecewise as P
 
 RNG = np.random.default_rng(11)
 
@@ -66,9 +66,9 @@ def no_floating_point_warnings():
 # ----------------------------------------------------------------------------- kinks
 def test_abs_derivative_at_zero_is_zero():
     x = [-2.0, 0.0, 3.0]
-    for d in all_modes(E.abs, x)[0]:
+    for d in all_modes(P.abs, x)[0]:
         np.testing.assert_array_equal(d, [-1.0, 0.0, 1.0])
-    for d in all_modes(E.abs, x)[1]:
+    for d in all_modes(P.abs, x)[1]:
         np.testing.assert_array_equal(d, [0.0, 0.0, 0.0])
 
 
@@ -80,14 +80,14 @@ def test_relu_derivative_at_zero_is_zero():
     for d in seconds:
         np.testing.assert_array_equal(d, [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(arr(t64(x).relu()), [0.0, 0.0, 3.0])
-    assert "relu}'(0) = 0" in E.relu.formulas["convention"]
+    assert "relu}'(0) = 0" in P.relu.formulas["convention"]
 
 
 def test_relu_keeps_the_dtype():
     assert cr.relu(cr.tensor([1.0, -1.0])).dtype == np.float32
 
 
-@pytest.mark.parametrize("op, winner", [(E.maximum, "larger"), (E.minimum, "smaller")])
+@pytest.mark.parametrize("op, winner", [(P.maximum, "larger"), (P.minimum, "smaller")])
 def test_max_min_ties_split_the_gradient_evenly(op, winner):
     x, y = t64([1.5, 2.0, -1.0]), t64([1.5, 1.0, 3.0])
     gx, gy = cr.grad(lambda x, y: op(x, y).sum(), argnums=(0, 1))(x, y)
@@ -111,7 +111,7 @@ def test_max_min_ties_split_the_gradient_evenly(op, winner):
 ])
 def test_clip_derivative_is_one_on_the_closed_interval(lo, hi, expected):
     x = [-1.0, -0.5, 0.0, 0.5, 1.0]
-    firsts, seconds = all_modes(lambda x: E.clip(x, lo, hi), x)
+    firsts, seconds = all_modes(lambda x: P.clip(x, lo, hi), x)
     for d in firsts:
         np.testing.assert_array_equal(d, expected)
     for d in seconds:
@@ -121,32 +121,32 @@ def test_clip_derivative_is_one_on_the_closed_interval(lo, hi, expected):
 def test_clip_tensor_bounds_receive_gradient_where_active():
     x = t64([-1.0, -0.5, 0.0, 0.5, 1.0])
     lo, hi = t64(-0.5), t64([0.5, 0.5, 0.5, 0.5, 0.25])
-    gx, glo, ghi = cr.grad(lambda x, lo, hi: E.clip(x, lo, hi).sum(), argnums=(0, 1, 2))(x, lo, hi)
+    gx, glo, ghi = cr.grad(lambda x, lo, hi: P.clip(x, lo, hi).sum(), argnums=(0, 1, 2))(x, lo, hi)
     np.testing.assert_array_equal(arr(gx), [0.0, 1.0, 1.0, 1.0, 0.0])
     assert arr(glo) == 1.0                                   # only x = -1 is below; x = lo belongs to x
     np.testing.assert_array_equal(arr(ghi), [0.0, 0.0, 0.0, 0.0, 1.0])
     # forward mode along the bounds
     zeros = cr.zeros_like(x)
-    np.testing.assert_array_equal(arr(cr.jvp(E.clip, (x, lo, hi), (zeros, t64(1.0), cr.zeros_like(hi)))[1]),
+    np.testing.assert_array_equal(arr(cr.jvp(P.clip, (x, lo, hi), (zeros, t64(1.0), cr.zeros_like(hi)))[1]),
                                   [1.0, 0.0, 0.0, 0.0, 0.0])
-    np.testing.assert_array_equal(arr(cr.jvp(E.clip, (x, lo, hi), (zeros, t64(0.0), cr.ones_like(hi)))[1]),
+    np.testing.assert_array_equal(arr(cr.jvp(P.clip, (x, lo, hi), (zeros, t64(0.0), cr.ones_like(hi)))[1]),
                                   [0.0, 0.0, 0.0, 0.0, 1.0])
     # second order: zero
-    h = cr.hessian(lambda b: E.clip(x, b[0], b[1]).sum())(t64([-0.5, 0.25]))
+    h = cr.hessian(lambda b: P.clip(x, b[0], b[1]).sum())(t64([-0.5, 0.25]))
     np.testing.assert_array_equal(arr(h), np.zeros((2, 2)))
 
 
 def test_clip_with_min_above_max_gives_max_and_its_gradient():
     x, lo, hi = t64([0.0, 2.0, -2.0]), t64(1.0), t64(-1.0)
-    np.testing.assert_array_equal(arr(E.clip(x, lo, hi)), np.clip(arr(x), 1.0, -1.0))
-    gx, glo, ghi = cr.grad(lambda x, lo, hi: E.clip(x, lo, hi).sum(), argnums=(0, 1, 2))(x, lo, hi)
+    np.testing.assert_array_equal(arr(P.clip(x, lo, hi)), np.clip(arr(x), 1.0, -1.0))
+    gx, glo, ghi = cr.grad(lambda x, lo, hi: P.clip(x, lo, hi).sum(), argnums=(0, 1, 2))(x, lo, hi)
     np.testing.assert_array_equal(arr(gx), [0.0, 0.0, 0.0])
     assert arr(glo) == 0.0 and arr(ghi) == 3.0
 
 
 def test_clip_needs_a_bound():
     with pytest.raises(ValueError, match="at least one of min and max"):
-        E.clip(t64([1.0]))
+        P.clip(t64([1.0]))
 
 
 # ----------------------------------------------------------------------------- pow
@@ -216,7 +216,7 @@ def test_where_double_where_keeps_the_gradient_finite():
 
 
 # ----------------------------------------------------------------------------- piecewise constant
-@pytest.mark.parametrize("op", [E.sign, E.floor, E.ceil, E.round])
+@pytest.mark.parametrize("op", [P.sign, P.floor, P.ceil, P.round])
 def test_piecewise_constant_ops_have_zero_derivatives(op):
     x = [-1.7, -0.5, 0.0, 0.4, 2.5]
     value = np.asarray(arr(op(t64(x))))
@@ -315,11 +315,11 @@ def _torch_unary(torch):
         "arctan": (E.arctan, torch.atan, _real), "sinh": (E.sinh, torch.sinh, _real),
         "cosh": (E.cosh, torch.cosh, _real), "tanh": (E.tanh, torch.tanh, _real),
         "erf": (E.erf, torch.special.erf, _real), "sigmoid": (E.sigmoid, torch.sigmoid, _real),
-        "softplus": (E.softplus, F.softplus, _real), "abs": (E.abs, torch.abs, _nonzero),
-        "relu": (E.relu, torch.relu, _nonzero),
+        "softplus": (E.softplus, F.softplus, _real), "abs": (P.abs, torch.abs, _nonzero),
+        "relu": (P.relu, torch.relu, _nonzero),
         "pow 2.5": (lambda x: E.power(x, 2.5), lambda x: torch.pow(x, 2.5), _positive),
         "pow 3": (lambda x: E.power(x, 3), lambda x: torch.pow(x, 3), _real),
-        "clip": (lambda x: E.clip(x, -0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5), _real),
+        "clip": (lambda x: P.clip(x, -0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5), _real),
         "astype": (lambda x: E.astype(E.astype(x, np.float32), np.float64) * x,
                    lambda x: x.to(torch.float32).to(torch.float64) * x, _real),
     }
@@ -332,9 +332,9 @@ def _torch_binary(torch):
         "power": (E.power, torch.pow, _positive, _real),
         "logaddexp": (E.logaddexp, torch.logaddexp, _real, _real),
         "arctan2": (E.arctan2, torch.atan2, _nonzero, _real),
-        "maximum": (E.maximum, torch.maximum, _real, _real), "minimum": (E.minimum, torch.minimum, _real, _real),
+        "maximum": (P.maximum, torch.maximum, _real, _real), "minimum": (P.minimum, torch.minimum, _real, _real),
         "where": (lambda x, y: E.where(x > y, x * y, y), lambda x, y: torch.where(x > y, x * y, y), _real, _real),
-        "clip tensor bounds": (lambda x, b: E.clip(x, b - 1.0, b + 1.0),
+        "clip tensor bounds": (lambda x, b: P.clip(x, b - 1.0, b + 1.0),
                                lambda x, b: torch.clamp(x, b - 1.0, b + 1.0), lambda s: 3 * _real(s), _real),
     }
 

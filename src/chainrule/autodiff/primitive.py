@@ -265,5 +265,4 @@ def nondifferentiable(impl=None, *, name=None, elementwise_op=False):
     return _with_batch(Primitive(impl, name, differentiable=False), elementwise_op)
 
 
-from ..tensor import Tensor  # noqa: E402
 from .engine import apply  # noqa: E402  (the engine imports this module lazily)

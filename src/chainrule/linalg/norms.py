@@ -27,8 +27,9 @@ from ..autodiff.primitive import primitive
 from ..autodiff.transforms import stop_gradient
 from ..backend import xp
 from ..errors import ShapeError, fmt_shape
-from ..ops.elementwise import abs as absolute
-from ..ops.elementwise import astype, equal, logical_or, power, sign, where
+from ..ops.piecewise import abs as absolute
+from ..ops.elementwise import astype, equal, logical_or, power, where
+from ..ops.piecewise import sign
 from ..ops.indexing import getitem
 from ..ops.reductions import max as reduce_max
 from ..ops.reductions import min as reduce_min

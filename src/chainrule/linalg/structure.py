@@ -15,7 +15,7 @@ import functools
 import numpy as np
 
 from ..autodiff.transforms import stop_gradient
-from ..ops.elementwise import abs as absolute
+from ..ops.piecewise import abs as absolute
 from ..ops.elementwise import less_equal, reciprocal, where
 from ..ops.indexing import diagonal as _diagonal
 from ..ops.indexing import tril, triu

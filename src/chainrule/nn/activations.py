@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 
 from ..autodiff.transforms import stop_gradient
-from ..ops.elementwise import clip, erf, expm1, logical_and, relu, sigmoid, softplus as _softplus, tanh, where
+from ..ops.elementwise import erf, expm1, logical_and, sigmoid, softplus as _softplus, tanh, where
+from ..ops.piecewise import clip, relu
 from ..ops.reductions import log_softmax, softmax
 from ..tensor import Tensor
 from .module import Module

@@ -26,7 +26,8 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError, fmt_shape
 from ..ops.creation import as_tensor
-from ..ops.elementwise import astype, exp, log, maximum, softplus, where
+from ..ops.elementwise import astype, exp, log, softplus, where
+from ..ops.piecewise import maximum
 from ..ops.indexing import getitem, take_along_axis
 from ..ops.reductions import log_softmax, mean, sum as reduce_sum
 from ..ops.shape import reshape, squeeze

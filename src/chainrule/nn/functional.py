@@ -7,7 +7,8 @@ weights.  Each function lives in the chapter of its mathematics and is re-export
 from __future__ import annotations
 
 from ..ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
-from ..ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from ..ops.elementwise import sigmoid, tanh  # noqa: F401
+from ..ops.piecewise import relu  # noqa: F401
 from ..ops.reductions import log_softmax, softmax  # noqa: F401
 from .activations import (elu, gelu, hardtanh, leaky_relu, logsigmoid, relu6, selu, silu,  # noqa: F401
                           softplus)

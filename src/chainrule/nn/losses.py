@@ -27,7 +27,8 @@ import math
 from ..autodiff.transforms import stop_gradient
 from ..errors import ShapeError, fmt_shape
 from ..ops.creation import as_tensor
-from ..ops.elementwise import abs as absolute, clip, log, sqrt, where
+from ..ops.elementwise import log, sqrt, where
+from ..ops.piecewise import abs as absolute, clip
 from ..ops.reductions import sum as reduce_sum
 from ..ops.shape import expand_dims
 from ..tensor import Tensor

@@ -137,7 +137,7 @@ def _max_pool2d_argmax(x, kernel_size, dilation, padding, stride, out_size):
 def _first_inside(index, best, size, kernel_size, dilation, padding, stride):
     """Indices of all -inf windows moved from their first tap to their first tap in the image."""
     ns = xp(index)
-    (h, w), (dh, dw), (sh, sw) = size, dilation, stride
+    (_, w), (dh, dw), (sh, sw) = size, dilation, stride
     (pt, _), (pl, _) = padding
     ho, wo = index.shape[-2:]
     top = ns.arange(ho) * sh - pt

@@ -43,7 +43,8 @@ import math
 import numpy as np
 
 from ..errors import ShapeError, fmt_shape
-from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.elementwise import sigmoid, tanh
+from ..ops.piecewise import relu
 from ..ops.products import matmul
 from ..autodiff.batching import materialize
 from ..autodiff.primitive import primitive

@@ -1,13 +1,14 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import conv, creation, elementwise, indexing, ordering, products, reductions, shape, special
+from . import conv, creation, elementwise, indexing, ordering, piecewise, products, reductions, shape, special
 from .conv import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
 from .indexing import *  # noqa: F401,F403
 from .ordering import *  # noqa: F401,F403
+from .piecewise import *  # noqa: F401,F403
+from .piecewise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
 from .products import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004
@@ -17,7 +18,8 @@ from ..autodiff.engine import apply
 from ..autodiff.primitive import Primitive
 from ..tensor import Tensor
 
-_e, _s, _i, _o, _r, _p, _sp, _cv = elementwise, shape, indexing, ordering, reductions, products, special, conv
+_e, _pw, _s, _i, _o, _r, _p, _sp, _cv = (elementwise, piecewise, shape, indexing, ordering, reductions, products,
+                                         special, conv)
 
 
 def _binary(op, reflected=False):
@@ -50,7 +52,7 @@ Tensor.__matmul__ = lambda self, other: _p.matmul(self, other if isinstance(othe
 Tensor.__rmatmul__ = lambda self, other: _p.matmul(other if isinstance(other, Tensor) else Tensor(other), self)
 Tensor.__neg__ = lambda self: _e.negative(self)
 Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = lambda self: _e.abs(self)
+Tensor.__abs__ = lambda self: _pw.abs(self)
 Tensor.__eq__ = _binary(_e.equal)
 Tensor.__ne__ = _binary(_e.not_equal)
 Tensor.__lt__ = _binary(_e.less)
@@ -79,6 +81,6 @@ def _method(fn):
 # Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
 # Tensor (method name -> function); the chapters own their lists, so adding an op to a
 # chapter never touches this file.
-for _chapter in (_e, _s, _i, _o, _r, _p, _sp, _cv):
+for _chapter in (_e, _pw, _s, _i, _o, _r, _p, _sp, _cv):
     for _name, _fn in _chapter.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method(_fn))

@@ -7,17 +7,10 @@ and :math:`\dot y = \partial y/\partial x\, \dot x` (forward); the engine sums
 over broadcast axes.  The partials below are written with chainrule ops, so they
 can be differentiated again.
 
-Conventions at kinks (where the derivative does not exist, a subgradient is
-chosen and documented):
+Functions with kinks (``abs``, ``relu``, ``maximum``, ``clip``, ``sign``...) are the
+chapter ``piecewise``.  Conventions here, where a derivative is not defined:
 
 =================  ==========================================================
-``abs``            :math:`|x|'(0) = 0`
-``relu``           :math:`\operatorname{relu}'(0) = 0`
-``maximum``        ties split evenly: :math:`\partial_x = \partial_y = \tfrac12` where :math:`x = y`
-``minimum``        ties split evenly, as ``maximum``
-``clip``           derivative 1 on the closed interval :math:`lo \le x \le hi` (PyTorch's ``clamp``)
-``sign, floor,``   derivative 0 everywhere (they are constant almost everywhere)
-``ceil, round``
 ``pow``            :math:`\partial_x x^0 = 0`; :math:`\partial_y x^y = 0` at :math:`x = 0`
 ``where``          the unselected branch gets a zero cotangent (see "double where" below)
 =================  ==========================================================
@@ -440,129 +433,6 @@ softplus.partials(lambda out, x: sigmoid(x))
 softplus.formula(definition=r"y = \log(1+e^x)", derivative=r"dy/dx = \sigma(x)")
 
 
-# ----------------------------------------------------------------------------- piecewise
-@elementwise
-def abs(x):  # noqa: A001  (the mathematical name)
-    r"""Absolute value :math:`|x|`.
-
-    .. math:: \frac{d}{dx}|x| = \operatorname{sign} x, \qquad |x|'(0) = 0
-    """
-    return xp(x).abs(x)
-
-
-abs.partials(lambda out, x: sign(x))
-abs.formula(definition=r"y = |x|", derivative=r"dy/dx = \operatorname{sign} x", convention=r"|x|'(0) = 0")
-
-
-@elementwise
-def relu(x):
-    r"""Rectified linear unit :math:`y = \max(x, 0)`.
-
-    .. math:: \frac{dy}{dx} = [x > 0], \qquad \operatorname{relu}'(0) = 0
-
-    Convention: the derivative at the kink is 0 (PyTorch's and JAX's choice), so a unit
-    that is exactly 0 passes no gradient; its second derivative is 0 everywhere.
-    """
-    return xp(x).maximum(x, 0)
-
-
-relu.partials(lambda out, x: _ind(x > 0, out))
-relu.formula(definition=r"y = \max(x, 0)", derivative=r"dy/dx = [x > 0]", convention=r"\operatorname{relu}'(0) = 0")
-
-
-@elementwise
-def maximum(x, y):
-    r"""Elementwise maximum :math:`z = \max(x, y)`.
-
-    .. math:: \frac{\partial z}{\partial x} = [x > y] + \tfrac12 [x = y]
-
-    Ties split the gradient evenly between the two operands.
-    """
-    return xp(x, y).maximum(x, y)
-
-
-@elementwise
-def minimum(x, y):
-    r"""Elementwise minimum :math:`z = \min(x, y)`.
-
-    .. math:: \frac{\partial z}{\partial x} = [x < y] + \tfrac12 [x = y]
-
-    Ties split the gradient evenly between the two operands.
-    """
-    return xp(x, y).minimum(x, y)
-
-
-def _share(wins, ties, like):
-    return _ind(wins, like) + 0.5 * _ind(ties, like)
-
-
-maximum.partials(lambda out, x, y: _share(x > y, x == y, out), lambda out, x, y: _share(y > x, x == y, out))
-maximum.formula(definition=r"z = \max(x, y)", derivative=r"\partial z/\partial x = [x>y] + \tfrac12[x=y]",
-                convention="ties split evenly")
-minimum.partials(lambda out, x, y: _share(x < y, x == y, out), lambda out, x, y: _share(y < x, x == y, out))
-minimum.formula(definition=r"z = \min(x, y)", derivative=r"\partial z/\partial x = [x<y] + \tfrac12[x=y]",
-                convention="ties split evenly")
-
-
-@elementwise(name="clip")
-def _clip(x, lo, hi):
-    return xp(x).clip(x, lo, hi)
-
-
-def _clip_dx(out, x, lo, hi):
-    inside = None
-    if lo is not None:
-        inside = x >= lo
-    if hi is not None:
-        inside = (x <= hi) if inside is None else logical_and(inside, x <= hi)
-    return _ind(inside, out) if inside is not None else 1.0
-
-
-def _clip_dlo(out, x, lo, hi):
-    below = x < lo
-    if hi is not None:
-        # With lo > hi the result is hi everywhere (NumPy's clip, PyTorch's clamp), so the
-        # lower bound is never the active one there.
-        below = logical_and(below, lo <= hi)
-    return _ind(below, out)
-
-
-def _clip_dhi(out, x, lo, hi):
-    above = x > hi
-    if lo is not None:
-        above = logical_or(above, lo > hi)
-    return _ind(above, out)
-
-
-_clip.partials(_clip_dx, _clip_dlo, _clip_dhi)
-_clip.formula(definition=r"y = \min(\max(x, lo), hi)",
-              derivative=(r"dy/dx = [lo \le x \le hi],\ \partial y/\partial lo = [x < lo],"
-                          r"\ \partial y/\partial hi = [x > hi]"),
-              convention="derivative 1 on the closed interval; where lo > hi, y = hi")
-
-
-def clip(x, min=None, max=None):  # noqa: A002  (NumPy/PyTorch argument names)
-    r"""Clamp every element into :math:`[\mathrm{min}, \mathrm{max}]` (either bound may be ``None``).
-
-    .. math:: \frac{dy}{dx} = [\mathrm{min} \le x \le \mathrm{max}]
-
-    Convention: the derivative is 1 on the *closed* interval, as PyTorch's ``clamp``.
-    Tensor bounds receive the gradient where they are active,
-
-    .. math:: \frac{\partial y}{\partial\,\mathrm{min}} = [x < \mathrm{min}],\qquad
-              \frac{\partial y}{\partial\,\mathrm{max}} = [x > \mathrm{max}],
-
-    and where ``min > max`` the result is ``max`` (as in NumPy and PyTorch), so only
-    ``max`` receives the gradient there.
-    """
-    if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
-    return _clip(x, min, max)
-
-
-clip.primitive = _clip
-
-
 @linear(linear_args=(1, 2), elementwise_op=True)
 def where(cond, x, y):
     r"""Select :math:`z = x` where ``cond`` holds, else :math:`y`.
@@ -608,18 +478,13 @@ def astype(x, dtype):
 astype.primitive = _astype
 
 
-# ----------------------------------------------------------------------------- piecewise constant
+# ----------------------------------------------------------------------------- comparisons (boolean results)
 def _nondiff_elementwise(name, fn, doc):
     op = nondifferentiable(fn, name=name, elementwise_op=True)
     op.__doc__ = doc
     return op
 
 
-sign = _nondiff_elementwise("sign", lambda x: xp(x).sign(x), "Sign of each element (-1, 0 or 1); derivative 0.")
-floor = _nondiff_elementwise("floor", lambda x: xp(x).floor(x), "Largest integer ≤ x; derivative 0.")
-ceil = _nondiff_elementwise("ceil", lambda x: xp(x).ceil(x), "Smallest integer ≥ x; derivative 0.")
-round = _nondiff_elementwise("round", lambda x: xp(x).round(x),  # noqa: A001
-                             "Round half to even (NumPy's rule); derivative 0.")
 equal = _nondiff_elementwise("equal", lambda x, y: x == y, "x == y, elementwise (boolean).")
 not_equal = _nondiff_elementwise("not_equal", lambda x, y: x != y, "x != y, elementwise (boolean).")
 less = _nondiff_elementwise("less", lambda x, y: x < y, "x < y, elementwise (boolean).")
@@ -643,9 +508,8 @@ def _broadcast_error(op: str, x, y) -> ShapeError:
 TENSOR_METHODS = {
     "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "sqrt": sqrt, "square": square,
     "reciprocal": reciprocal, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos,
-    "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "abs": abs, "sign": sign, "floor": floor,
-    "ceil": ceil, "round": round, "sigmoid": sigmoid, "softplus": softplus, "erf": erf, "clip": clip,
-    "clamp": clip, "maximum": maximum, "minimum": minimum, "astype": astype, "pow": power, "relu": relu,
+    "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "softplus": softplus,
+    "erf": erf, "astype": astype, "pow": power,
 }
 
 

@@ -42,7 +42,7 @@ import scipy.linalg
 from ..autodiff import hessian, jacobian, no_grad
 from ..ops.reductions import sum as reduce_sum
 from ..ops.shape import concatenate, reshape
-from ..ops.elementwise import relu
+from ..ops.piecewise import relu
 from ..tensor import Tensor
 from .line_search import backtracking
 from .newton import cholesky_with_shift

@@ -1,6 +1,6 @@
-"""OpSpecs of the elementwise chapter (see specs/__init__.py).
+"""OpSpecs of the elementwise and piecewise chapters (see specs/__init__.py).
 
-Every primitive of ``ops/elementwise.py`` is checked here on scalars, vectors,
+Every primitive of ``ops/elementwise.py`` and ``ops/piecewise.py`` is checked here on scalars, vectors,
 matrices and broadcasting pairs, sampled where it is smooth: away from the kinks of
 ``abs``/``relu``, the ties of ``maximum``, the bounds of ``clip``, the poles of
 ``tan`` and ``1/x``, the branch cut of ``arctan2``.  What happens *at* those points
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.special
 
-from ..ops import elementwise as E
+from ..ops import elementwise as E, piecewise as P
 from . import OpSpec, away_from_zero, positive, real, unit_interval
 
 # ----------------------------------------------------------------------------- shapes
@@ -136,17 +136,17 @@ SPECS = [
     _unary("sigmoid", E.sigmoid, real, scipy.special.expit),
     _unary("softplus", E.softplus, real, lambda x: np.logaddexp(0.0, x)),
     # piecewise smooth, sampled away from kinks and ties
-    _unary("abs", E.abs, away_from_zero, np.abs),
-    _unary("relu", E.relu, away_from_zero, lambda x: np.maximum(x, 0.0)),
-    _binary("maximum", E.maximum, (real, real), np.maximum),
-    _binary("minimum", E.minimum, (real, real), np.minimum),
-    _unary("clip", lambda x: E.clip(x, -0.5, 0.5), clip_input, lambda x: np.clip(x, -0.5, 0.5),
+    _unary("abs", P.abs, away_from_zero, np.abs),
+    _unary("relu", P.relu, away_from_zero, lambda x: np.maximum(x, 0.0)),
+    _binary("maximum", P.maximum, (real, real), np.maximum),
+    _binary("minimum", P.minimum, (real, real), np.minimum),
+    _unary("clip", lambda x: P.clip(x, -0.5, 0.5), clip_input, lambda x: np.clip(x, -0.5, 0.5),
            case="number bounds"),
-    _unary("clip", lambda x: E.clip(x, -0.5, None), clip_input, lambda x: np.maximum(x, -0.5),
+    _unary("clip", lambda x: P.clip(x, -0.5, None), clip_input, lambda x: np.maximum(x, -0.5),
            case="min only"),
-    _unary("clip", lambda x: E.clip(x, None, 0.5), clip_input, lambda x: np.minimum(x, 0.5),
+    _unary("clip", lambda x: P.clip(x, None, 0.5), clip_input, lambda x: np.minimum(x, 0.5),
            case="max only"),
-    OpSpec("clip", E.clip, [clip_input_wide, lower_bound, upper_bound],
+    OpSpec("clip", P.clip, [clip_input_wide, lower_bound, upper_bound],
            [((4,), (4,), (4,)), ((3, 4), (), ()), ((3, 4), (3, 1), (1, 4)), ((), (), ())],
            np.clip, case="tensor bounds"),
     OpSpec("where", E.where, [booleans, real, real],
@@ -159,10 +159,10 @@ SPECS = [
     _unary("astype", lambda x: E.astype(E.astype(x, np.float32), np.float64), small,
            lambda x: x.astype(np.float32).astype(np.float64), case="float32->float64", rtol=1e-4, atol=1e-5),
     # piecewise constant: values only
-    _unary("sign", E.sign, real, np.sign, order=0),
-    _unary("floor", E.floor, wide, np.floor, order=0),
-    _unary("ceil", E.ceil, wide, np.ceil, order=0),
-    _unary("round", E.round, wide, np.round, order=0),
+    _unary("sign", P.sign, real, np.sign, order=0),
+    _unary("floor", P.floor, wide, np.floor, order=0),
+    _unary("ceil", P.ceil, wide, np.ceil, order=0),
+    _unary("round", P.round, wide, np.round, order=0),
     _binary("equal", E.equal, (ties, ties), np.equal, order=0),
     _binary("not_equal", E.not_equal, (ties, ties), np.not_equal, order=0),
     _binary("less", E.less, (ties, ties), np.less, order=0),

@@ -164,7 +164,7 @@ def _complex_as_real(z):
 
 
 def _cr_complex_as_real(z):
-    from ..ops.elementwise import abs as absolute
+    from ..ops.piecewise import abs as absolute
     from ..ops.shape import stack
     return stack([absolute(z + 2.0), absolute(z + 2.0j)])
 

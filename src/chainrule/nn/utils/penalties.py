@@ -12,7 +12,7 @@ differentiable composites: they work inside ``cr.grad`` on a model argument.
 """
 from __future__ import annotations
 
-from ...ops.elementwise import abs as absolute
+from ...ops.piecewise import abs as absolute
 from ...ops.reductions import sum as reduce_sum
 from ...tensor import Tensor
 
