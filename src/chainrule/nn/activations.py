@@ -26,7 +26,7 @@ import math
 from ..autodiff.transforms import stop_gradient
 from ..ops.elementwise import erf, expm1, logical_and, sigmoid, softplus as _softplus, tanh, where
 from ..ops.piecewise import clip, relu
-from ..ops.reductions import log_softmax, softmax
+from ..ops.log_sum_exp import log_softmax, softmax
 from ..tensor import Tensor
 from .module import Module
 

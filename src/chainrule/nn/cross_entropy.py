@@ -29,7 +29,8 @@ from ..ops.creation import as_tensor
 from ..ops.elementwise import astype, exp, log, softplus, where
 from ..ops.piecewise import maximum
 from ..ops.indexing import getitem, take_along_axis
-from ..ops.reductions import log_softmax, mean, sum as reduce_sum
+from ..ops.reductions import mean, sum as reduce_sum
+from ..ops.log_sum_exp import log_softmax
 from ..ops.shape import reshape, squeeze
 from ..tensor import Tensor
 from .reduction import check_reduction, concrete, reduce, same_shape

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 from ..ops.elementwise import sigmoid, tanh  # noqa: F401
 from ..ops.piecewise import relu  # noqa: F401
-from ..ops.reductions import log_softmax, softmax  # noqa: F401
+from ..ops.log_sum_exp import log_softmax, softmax  # noqa: F401
 from .activations import (elu, gelu, hardtanh, leaky_relu, logsigmoid, relu6, selu, silu,  # noqa: F401
                           softplus)
 from .cross_entropy import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401

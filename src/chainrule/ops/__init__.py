@@ -1,11 +1,13 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import conv, creation, elementwise, indexing, ordering, piecewise, products, reductions, shape, special
+from . import (conv, creation, elementwise, indexing, log_sum_exp, ordering, piecewise, products, reductions,  # noqa: F401
+               shape, special)
 from .conv import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .log_sum_exp import *  # noqa: F401,F403
 from .ordering import *  # noqa: F401,F403
 from .piecewise import *  # noqa: F401,F403
 from .piecewise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
@@ -18,8 +20,8 @@ from ..autodiff.engine import apply
 from ..autodiff.primitive import Primitive
 from ..tensor import Tensor
 
-_e, _pw, _s, _i, _o, _r, _p, _sp, _cv = (elementwise, piecewise, shape, indexing, ordering, reductions, products,
-                                         special, conv)
+_e, _pw, _s, _i, _o, _r, _lse, _p, _sp, _cv = (elementwise, piecewise, shape, indexing, ordering, reductions,
+                                               log_sum_exp, products, special, conv)
 
 
 def _binary(op, reflected=False):
@@ -81,6 +83,6 @@ def _method(fn):
 # Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
 # Tensor (method name -> function); the chapters own their lists, so adding an op to a
 # chapter never touches this file.
-for _chapter in (_e, _pw, _s, _i, _o, _r, _p, _sp, _cv):
+for _chapter in (_e, _pw, _s, _i, _o, _r, _lse, _p, _sp, _cv):
     for _name, _fn in _chapter.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method(_fn))

@@ -1,4 +1,4 @@
-r"""Reductions: sums, products, extrema, log-sum-exp, moments and cumulative scans.
+r"""Reductions: sums, products, extrema, moments and cumulative scans.
 
 A reduction maps a tensor to a smaller one by combining the elements along
 ``axis`` (an int, a tuple, or all axes when None); ``keepdims=True`` keeps the
@@ -12,18 +12,18 @@ Conventions where a derivative is not unique or not finite:
 ``max``, ``min``    ties split the gradient evenly among the extremal elements
 ``prod``            exact with zeros: products of the *other* elements, no division
 ``std``             0 at zero variance (the minimal subgradient, as :math:`|x|'(0) = 0`)
-``logsumexp``       all :math:`-\infty` along the axis: the value :math:`-\infty`, gradient 0
 ``argmax`` ...      integer/boolean results, not differentiable
 ==================  ==============================================================
 
 A 0-d tensor has no axes; as in PyTorch, ``axis=0`` or ``-1`` names the scalar
 itself and reduces nothing.  Reducing an empty axis raises :class:`ShapeError`
 where the result is undefined (``max``, ``mean``, ``var``), as NumPy does for ``max``.
+The normalized exponentials (``logsumexp``, ``softmax``, ``log_softmax``) are the
+chapter ``log_sum_exp``, built on the axis handling here.
 """
 from __future__ import annotations
 
 import builtins
-import contextlib
 import math
 import numbers
 
@@ -32,7 +32,7 @@ from ..autodiff.primitive import linear, nondifferentiable, primitive
 from ..backend import xp
 from ..errors import ShapeError, fmt_shape
 from .creation import as_tensor, full, ones_like
-from .elementwise import astype, exp, sqrt, square, where
+from .elementwise import astype, sqrt, square, where
 from .indexing import getitem
 from .shape import _axis_tuple, _inverse_permutation, broadcast_to, concatenate, reshape, transpose
 
@@ -274,135 +274,6 @@ amax = max
 amin = min
 
 
-# ----------------------------------------------------------------------------- log-sum-exp and softmax
-def _quiet_log_of_zero(ns):
-    """log(0) = -inf is the right answer for an all -inf slice: no warning for it."""
-    errstate = getattr(ns, "errstate", None)
-    return errstate(divide="ignore") if errstate is not None else contextlib.nullcontext()
-
-
-@primitive(name="logsumexp")
-def _logsumexp(x, axis, keepdims):
-    ns = xp(x)
-    # Subtracting the maximum keeps exp from overflowing; where the maximum is not finite
-    # (an all -inf slice, or +inf), shift by 0 instead, so that -inf gives log 0 = -inf.
-    m = ns.max(x, axis=axis, keepdims=True) if x.size else ns.zeros(_keep_shape(x.shape, axis), x.dtype)
-    m = ns.where(ns.isfinite(m), m, 0)
-    with _quiet_log_of_zero(ns):
-        out = ns.log(ns.sum(ns.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axis))
-
-
-def _softmax_weights(out, x, axis):
-    r""":math:`e^{x - \mathrm{lse}(x)}`, the softmax; 0 (not NaN) on an all :math:`-\infty` slice."""
-    y = _keep(out, x.shape, axis)
-    return exp(x - where(y == -math.inf, 0.0, y))
-
-
-_logsumexp.defvjp(lambda g, out, x, axis, keepdims: _expand_back(g, x.shape, axis) * _softmax_weights(out, x, axis))
-_logsumexp.defjvp(lambda dx, out, x, axis, keepdims: _sum(dx * _softmax_weights(out, x, axis), axis=axis,
-                                                           keepdims=keepdims))
-_logsumexp.defbatch(_axes_batch(_logsumexp))
-_logsumexp.formula(definition=r"y = \log \textstyle\sum_i e^{x_i}", derivative=r"\bar x = \bar y\,\mathrm{softmax}(x)",
-                   convention=r"\text{all } x_i = -\infty:\ y = -\infty,\ \bar x = 0")
-
-
-def logsumexp(x, axis=None, keepdims: bool = False):
-    r""":math:`y = \log \sum_i e^{x_i}` over ``axis`` (all axes when None), without overflow.
-
-    .. math:: y = m + \log \sum_i e^{x_i - m},\ m = \max_i x_i, \qquad
-              \frac{\partial y}{\partial x_i} = e^{x_i - y} = \mathrm{softmax}(x)_i
-
-    A primitive rather than ``log(sum(exp(x)))``: the composite overflows at
-    :math:`x = 1000` and its derivative divides by a sum that can underflow.
-    Entries :math:`-\infty` contribute 0.  When every entry along the axis is
-    :math:`-\infty` (or the axis is empty) the value is :math:`-\infty`, and the
-    gradient there is 0: moving any entry by a finite amount leaves the value at
-    :math:`-\infty` (PyTorch returns NaN).  An entry :math:`+\infty` gives
-    :math:`+\infty` with a NaN gradient.
-    """
-    x = as_tensor(x)
-    return _logsumexp(x, axis=_reduction_axes(axis, x.ndim, "logsumexp"), keepdims=keepdims)
-
-
-logsumexp.primitive = _logsumexp
-
-
-def _softmax_axes(axis, dim, ndim, op):
-    if dim is not None:
-        if axis != -1:
-            raise TypeError(f"{op}: give axis or dim (its PyTorch name), not both")
-        axis = dim
-    return _reduction_axes(axis, ndim, op)
-
-
-@primitive(name="softmax")
-def _softmax(x, axis):
-    ns = xp(x)
-    if x.size == 0:
-        return ns.exp(x)
-    e = ns.exp(x - ns.max(x, axis=axis, keepdims=True))
-    return e / ns.sum(e, axis=axis, keepdims=True)
-
-
-_softmax.defvjp(lambda g, out, x, axis: out * (g - _sum(g * out, axis=axis, keepdims=True)))
-_softmax.defjvp(lambda dx, out, x, axis: out * (dx - _sum(dx * out, axis=axis, keepdims=True)))
-_softmax.defbatch(_axes_batch(_softmax))
-_softmax.formula(definition=r"y_i = e^{x_i} / \textstyle\sum_j e^{x_j}",
-                 derivative=r"\bar x = y \odot (\bar y - \langle \bar y, y\rangle)")
-
-
-def softmax(x, axis=-1, *, dim=None):
-    r"""Softmax along ``axis`` (``dim`` is accepted as PyTorch's name), computed stably.
-
-    .. math:: y_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}},\ m = \max_j x_j, \qquad
-              \bar x = y \odot \Big(\bar y - \sum_j \bar y_j y_j\Big), \quad
-              \dot y = y \odot \Big(\dot x - \sum_j \dot x_j y_j\Big)
-
-    Entries :math:`-\infty` get probability 0; a slice of only :math:`-\infty` is
-    0/0 = NaN, as in PyTorch and SciPy.
-    """
-    x = as_tensor(x)
-    return _softmax(x, axis=_softmax_axes(axis, dim, x.ndim, "softmax"))
-
-
-softmax.primitive = _softmax
-
-
-@primitive(name="log_softmax")
-def _log_softmax(x, axis):
-    ns = xp(x)
-    if x.size == 0:
-        return ns.exp(x)
-    shifted = x - ns.max(x, axis=axis, keepdims=True)            # x - logsumexp(x), stably
-    return shifted - ns.log(ns.sum(ns.exp(shifted), axis=axis, keepdims=True))
-
-
-_log_softmax.defvjp(lambda g, out, x, axis: g - exp(out) * _sum(g, axis=axis, keepdims=True))
-_log_softmax.defjvp(lambda dx, out, x, axis: dx - _sum(exp(out) * dx, axis=axis, keepdims=True))
-_log_softmax.defbatch(_axes_batch(_log_softmax))
-_log_softmax.formula(definition=r"y = x - \log \textstyle\sum_j e^{x_j}",
-                     derivative=r"\bar x = \bar y - \mathrm{softmax}(x) \textstyle\sum_j \bar y_j")
-
-
-def log_softmax(x, axis=-1, *, dim=None):
-    r"""Logarithm of the softmax along ``axis`` (or ``dim``): :math:`y = x - \mathrm{logsumexp}(x)`.
-
-    .. math:: \bar x = \bar y - \mathrm{softmax}(x) \sum_j \bar y_j, \qquad
-              \dot y = \dot x - \sum_j \mathrm{softmax}(x)_j\, \dot x_j
-
-    A primitive (principle 3): ``log(softmax(x))`` loses everything below the
-    smallest float for very negative entries and its derivative divides by
-    the softmax.  Here :math:`-\infty` entries give :math:`-\infty`, large
-    entries never overflow; an all :math:`-\infty` slice gives NaN (as PyTorch).
-    """
-    x = as_tensor(x)
-    return _log_softmax(x, axis=_softmax_axes(axis, dim, x.ndim, "log_softmax"))
-
-
-log_softmax.primitive = _log_softmax
-
-
 # ----------------------------------------------------------------------------- moments
 def _ddof(ddof, correction, op):
     if correction is not None:
@@ -632,7 +503,7 @@ argmax.primitive, argmin.primitive, all.primitive, any.primitive = _argmax, _arg
 # ``x.max(axis)`` returns values only (NumPy), not PyTorch's (values, indices) pair.
 TENSOR_METHODS = {
     "sum": sum, "mean": mean, "prod": prod, "max": max, "min": min, "amax": amax, "amin": amin,
-    "var": var, "std": std, "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+    "var": var, "std": std,
     "cumsum": cumsum, "cumprod": cumprod, "argmax": argmax, "argmin": argmin, "all": all, "any": any,
 }
 
