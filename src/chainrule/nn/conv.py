@@ -19,7 +19,7 @@ import numpy as np
 
 from ..ops.conv import (_conv2d_checked, _conv_padding, _pair, _spatial, conv1d, conv2d,  # noqa: F401
                         conv_transpose2d, fold, unfold)
-from ..ops.shape import pad
+from ..ops.padding import pad
 from . import init
 from .input_checks import describe
 from .module import Module, Parameter

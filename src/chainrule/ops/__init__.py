@@ -1,14 +1,15 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import (conv, creation, elementwise, indexing, log_sum_exp, ordering, piecewise, products, reductions,  # noqa: F401
-               shape, special)
+from . import (conv, creation, elementwise, indexing, log_sum_exp, ordering, padding, piecewise, products,  # noqa: F401
+               reductions, shape, special)
 from .conv import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .log_sum_exp import *  # noqa: F401,F403
 from .ordering import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from .piecewise import *  # noqa: F401,F403
 from .piecewise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
 from .products import *  # noqa: F401,F403
@@ -20,8 +21,8 @@ from ..autodiff.engine import apply
 from ..autodiff.primitive import Primitive
 from ..tensor import Tensor
 
-_e, _pw, _s, _i, _o, _r, _lse, _p, _sp, _cv = (elementwise, piecewise, shape, indexing, ordering, reductions,
-                                               log_sum_exp, products, special, conv)
+_e, _pw, _s, _pad, _i, _o, _r, _lse, _p, _sp, _cv = (elementwise, piecewise, shape, padding, indexing, ordering,
+                                                     reductions, log_sum_exp, products, special, conv)
 
 
 def _binary(op, reflected=False):
@@ -83,6 +84,6 @@ def _method(fn):
 # Each chapter lists, in ``TENSOR_METHODS``, the functions that are also methods of a
 # Tensor (method name -> function); the chapters own their lists, so adding an op to a
 # chapter never touches this file.
-for _chapter in (_e, _pw, _s, _i, _o, _r, _lse, _p, _sp, _cv):
+for _chapter in (_e, _pw, _s, _pad, _i, _o, _r, _lse, _p, _sp, _cv):
     for _name, _fn in _chapter.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method(_fn))

@@ -43,7 +43,8 @@ from ..backend import xp
 from ..errors import ShapeError, fmt_shape
 from ..tensor import Tensor
 from .products import matmul
-from .shape import matrix_transpose, pad, reshape, transpose
+from .shape import matrix_transpose, reshape, transpose
+from .padding import pad
 
 
 # ----------------------------------------------------------------------------- geometry

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.shape import (broadcast_to, concatenate, expand_dims, flatten, flip, matrix_transpose, moveaxis,
-                         pad, permute, ravel, repeat, reshape, roll, split, squeeze, stack, swapaxes, tile,
-                         transpose)
+from ..ops.shape import broadcast_to, concatenate, expand_dims, flatten, flip, matrix_transpose, moveaxis, permute, ravel, repeat, reshape, roll, split, squeeze, stack, swapaxes, tile, transpose
+from ..ops.padding import pad
 from . import OpSpec, real
 
 SCALAR, VECTOR, MATRIX, CUBE = ((),), ((4,),), ((3, 4),), ((2, 3, 4),)
