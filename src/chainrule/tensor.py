@@ -222,7 +222,7 @@ class Tensor:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after ``backward()``."""
         if self._node is None:
             return
-        from .autodiff.engine import retain
+        from .autodiff.tape import retain
         retain(self)
 
     def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
@@ -234,7 +234,7 @@ class Tensor:
         ``create_graph`` records the backward pass itself, so the gradients can be
         differentiated again.
         """
-        from .autodiff.engine import backward
+        from .autodiff.tape import backward
         if retain_graph is None:
             retain_graph = create_graph
         backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.autodiff import engine, transforms
+from chainrule.autodiff import tape, transforms
 from chainrule.autodiff.batching import elementwise_batch
 from chainrule.autodiff.primitive import Primitive
 
@@ -47,7 +47,7 @@ def no_reverse_pass(monkeypatch):
     """Make any reverse pass fail loudly."""
     def forbidden(*args, **kwargs):
         raise AssertionError("a reverse pass ran during forward mode")
-    monkeypatch.setattr(engine, "reverse_pass", forbidden)
+    monkeypatch.setattr(tape, "reverse_pass", forbidden)
     monkeypatch.setattr(transforms, "reverse_pass", forbidden)
 
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from ..errors import GraphError, fmt_shape
 from ..tensor import Tensor
-from .engine import check_differentiable, new_level, reverse_pass
+from .engine import check_differentiable, new_level
+from .tape import reverse_pass
 from .pytree import tree_flatten, tree_map, tree_unflatten
 
 

@@ -1,0 +1,242 @@
+r"""The reverse pass: cotangents flow from an output back along the tape to the leaves.
+
+Each recorded :class:`~chainrule.autodiff.engine.Node` holds a primitive's inputs and
+output; running its VJP rules on the cotangent of the output gives the cotangents of
+its inputs (the chain rule, :math:`\bar x = J^\top \bar y`), which are summed where a
+value was used more than once, and summed over broadcast axes where it was broadcast.
+``backward()`` is PyTorch's interface to this pass; ``cr.grad`` and ``cr.vjp`` call it
+inside their own level.
+"""
+from __future__ import annotations
+
+import weakref
+from heapq import heappop, heappush
+
+import numpy as np
+
+from ..errors import GraphError, fmt_shape
+from ..tensor import Tensor
+from .engine import _current_rule, state
+
+
+def retain(tensor: Tensor) -> None:
+    """Make ``backward()`` store the cotangent of the non-leaf ``tensor`` in its ``.grad``
+    (the node keeps a weak reference, so retaining never keeps a tensor alive)."""
+    tensor._node.kept = weakref.ref(tensor)
+
+
+def _unbroadcast(ct, like):
+    """Sum a cotangent over the axes along which ``like`` was broadcast, and match its dtype."""
+    shape = like.shape
+    if ct.shape == shape and ct.dtype == like.dtype:
+        return ct
+    from ..ops.elementwise import astype
+    from ..ops.shape import _sum_to, broadcast_to
+    if ct.shape != shape:
+        if len(ct.shape) < len(shape):
+            ct = broadcast_to(ct, shape)
+        else:
+            ct = _sum_to(ct, shape)
+    if ct.dtype != like.dtype:
+        ct = astype(ct, like.dtype)
+    return ct
+
+
+def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
+    """Propagate cotangents from ``roots`` = [(tensor, cotangent), ...] to the leaves.
+
+    Returns a dict mapping each reached leaf tensor (a tensor with no node) to its
+    cotangent.  ``free`` releases each node's saved values once it has been used.
+    With ``create_graph=False`` nothing is being recorded, so contributions are summed
+    on the arrays directly, in place into buffers this pass allocated itself.
+
+    Nodes are visited in decreasing creation order — a topological order, since every
+    node is created after the nodes of its inputs — from a heap that a node joins when
+    its first cotangent arrives: so every contribution to a node has been added before
+    its rules run, and nodes that no cotangent reaches are never visited.
+    """
+    acc = _Accumulator(in_place=not create_graph)
+    for t, ct in roots:
+        if t._node is None:
+            acc.add(t, ct)
+        else:
+            acc.send(t, ct)
+    cts, leaves, heap = acc.table, acc.leaves, acc.heap
+    named = state.hooks                  # anomaly mode names the rule that produced a NaN
+    depth = len(_current_rule)
+    try:
+        while heap:
+            node = heappop(heap)[1]
+            g = cts.pop(node)
+            parents = node.parents
+            if parents is None:
+                raise GraphError(f"backward: trying to go through '{node.prim.name}' a second time, but its "
+                                 f"saved values were freed by the first backward(); call backward("
+                                 f"retain_graph=True) the first time if you need to go back twice")
+            if g.__class__ is list:                      # a multi-output node: one slot per output
+                g = tuple(g)
+            if node.stamp is not None and node.stamp != state.inplace_count:
+                _check_versions(node)
+            if node.kept is not None:
+                _keep_retained(node, g, create_graph)
+            out = node.out
+            if out.__class__ is tuple:
+                out = node.output(create_graph)
+            elif not isinstance(out, Tensor):            # level 0 keeps the array: wrap it for the rules
+                out = Tensor._wrap(out, node if create_graph else None, create_graph)
+            prim, inputs, params, boxes = node.prim, node.inputs, node.params, node.boxes
+            sources = inputs if boxes is None else boxes
+            if named:
+                _current_rule.append(prim.name)
+            joint = None if prim.vjp_joint is None else prim.vjp_joint(g, out, *inputs, **params)
+            rules = prim.vjp_rules
+            if rules is None and joint is None:
+                raise GraphError(f"backward: '{prim.name}' has no reverse-mode (VJP) rule, so nothing can be "
+                                 f"differentiated through it in reverse mode; use forward mode (cr.jvp, "
+                                 f"cr.jacfwd) or declare its rule with .defvjp")
+            for i in parents:
+                if joint is not None:
+                    ct = joint[i]
+                elif prim.variadic:
+                    ct = rules[0](g, out, *inputs, argnum=i, **params)
+                else:
+                    ct = rules[i](g, out, *inputs, **params)
+                if ct is None:
+                    continue
+                p = sources[i]
+                cd, pd = ct._data, p._data
+                if cd is None or pd is None or cd.shape != pd.shape or cd.dtype != pd.dtype:
+                    ct = _unbroadcast(ct, p)
+                if p._node is None:
+                    acc.add(p, ct)
+                else:
+                    acc.send(p, ct)
+            if named:
+                _current_rule.pop()
+            if free:                                     # release the saved values (inlined: hot)
+                node.first = node.second = node.rest = node.out = node.parents = node.boxes = None
+    finally:
+        del _current_rule[depth:]        # a rule that raised must not stay named
+    return leaves
+
+
+def _keep_retained(node, g, create_graph):
+    """``.grad`` of a retained non-leaf accumulates across backward passes, like a leaf's,
+    in memory of its own (the cotangent may be shared with other tensors)."""
+    tensor = node.kept()
+    if tensor is None:
+        return
+    if not create_graph:
+        g = Tensor._wrap(g._data.copy())
+    tensor.grad = g if tensor.grad is None else tensor.grad + g
+
+
+class _Accumulator:
+    """Sums of cotangents: per node (``table``; a list of slots for a multi-output node)
+    and per leaf (``leaves``); ``heap`` holds the nodes with a cotangent waiting, by
+    decreasing creation number.
+
+    In place only into arrays it allocated itself: a cotangent may be shared (``add``
+    passes the same ``g`` to both inputs), so the first contribution is kept as it is
+    and the second allocates the sum.
+    """
+
+    __slots__ = ("table", "leaves", "heap", "in_place", "owned")
+
+    def __init__(self, in_place: bool):
+        self.table = {}
+        self.leaves = {}
+        self.heap = []
+        self.in_place = in_place
+        self.owned = set()
+
+    def sum(self, key, prev, ct):
+        if not self.in_place:
+            return prev + ct
+        if key in self.owned:
+            prev._data += ct._data
+            return prev
+        self.owned.add(key)
+        return Tensor._wrap(prev._data + ct._data)
+
+    def add(self, leaf, ct):
+        """Add ``ct`` to the cotangent of the leaf tensor ``leaf``."""
+        prev = self.leaves.get(leaf)
+        self.leaves[leaf] = ct if prev is None else self.sum(leaf, prev, ct)
+
+    def send(self, t, ct):
+        """Add ``ct`` to the cotangent waiting at the node that computed ``t``."""
+        node = t._node
+        prev = self.table.get(node)
+        k = t._index
+        if prev is None:
+            heappush(self.heap, (-node.seq, node))
+            if k is None:
+                self.table[node] = ct
+                return
+            prev = self.table[node] = [None] * len(node.out)
+        if k is None:
+            self.table[node] = self.sum(node, prev, ct)
+        else:
+            prev[k] = ct if prev[k] is None else self.sum((node, k), prev[k], ct)
+
+
+def _check_versions(node):
+    """Some tensor was modified in place since ``node`` was recorded: was it an input?
+
+    A tensor's ``_version`` is the value of the global in-place counter at its last
+    in-place change, so an input changed after the node exactly when its version is
+    later than the node's stamp.
+    """
+    changed = [a for a in node.inputs if isinstance(a, Tensor) and a._version > node.stamp]
+    if changed:
+        shapes = ", ".join(fmt_shape(a.shape) for a in changed)
+        raise GraphError(f"backward: an input of '{node.prim.name}' (shape {shapes}) was modified in place "
+                         f"after it was used; its derivative would be computed from the new values. "
+                         f"Modify a copy, or compute the loss again after the update")
+
+
+def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=False):
+    """``tensor.backward()``: accumulate gradients into the ``.grad`` of level-0 leaves."""
+    if tensor._level is not None:
+        raise GraphError("backward(): this tensor lives inside a transform (cr.grad, cr.jvp, ...); "
+                         "use the transform's result instead of calling backward() inside it")
+    if not tensor.requires_grad:
+        raise GraphError("backward(): the tensor does not require grad and has no grad_fn: nothing "
+                         "it was computed from requires gradients (did you forget requires_grad=True, "
+                         "or compute it under no_grad?)")
+    if grad is None:
+        if tensor.size != 1:
+            raise GraphError(f"backward(): grad can be implicitly created only for scalar outputs, but "
+                             f"the output has shape {fmt_shape(tensor.shape)}; pass grad= of that shape")
+        grad = Tensor._wrap(np.ones_like(tensor._data))
+    else:
+        grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype)
+        if grad.shape != tensor.shape:
+            raise GraphError(f"backward(): grad has shape {fmt_shape(grad.shape)} but the output has "
+                             f"shape {fmt_shape(tensor.shape)}")
+    if create_graph:
+        leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=True)
+    else:
+        prev = state.paused
+        state.paused = len(state.levels) + 1       # rules run without recording
+        try:
+            leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=False)
+        finally:
+            state.paused = prev
+    seen = set()
+    for leaf, ct in leaves.items():
+        if not leaf.requires_grad:
+            continue
+        data = ct._data
+        # A cotangent may be shared by several leaves (add passes g to both inputs) or be
+        # a view; .grad must own its memory, since optimizers update it in place.
+        if not create_graph and (id(data) in seen or data is grad._data or getattr(data, "base", None) is not None):
+            ct = Tensor._wrap(data.copy())
+        seen.add(id(ct._data))
+        if leaf.grad is None:
+            leaf.grad = ct
+        elif create_graph:
+            leaf.grad = leaf.grad + ct
+        else:
+            leaf.grad = Tensor._wrap(leaf.grad._data + ct._data)
