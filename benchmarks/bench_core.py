@@ -17,26 +17,8 @@ Every library's result is checked against the others before anything is timed.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import sys
-import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-import chainrule as cr  # noqa: E402
-
-try:
-    import torch
-    torch.set_num_threads(2)
-except ImportError:  # the comparison needs torch; chainrule and NumPy still run
-    torch = None
-
+from harness import CLOCKS, add_common_arguments, cr, header, interleaved_medians, np, ratio, row, seconds_as, torch
 
 
 # ----------------------------------------------------------------------------- overhead
@@ -219,7 +201,7 @@ def build(task):
 
 def check(task, fns):
     """Every library must compute the same thing before it is timed."""
-    outs = {name: fn() for name, fn in fns.items() if fn}
+    outs = {name: fn() for name, fn in fns.items()}
     ref = outs["numpy"]
     for name, out in outs.items():
         if task == "mlp_step":
@@ -230,48 +212,25 @@ def check(task, fns):
             raise SystemExit(f"{task}: {name} disagrees with the NumPy reference")
 
 
-def time_task(task, repeats, min_block=0.3):
-    fns, per = build(task)
-    fns = {k: v for k, v in fns.items() if v}
-    check(task, fns)
-    for fn in fns.values():                 # warm-up
-        for _ in range(3):
-            fn()
-    samples = {k: [] for k in fns}
-    names = list(fns)
-    for r in range(repeats):
-        order = names if r % 2 == 0 else names[::-1]
-        for name in order:
-            fn = fns[name]
-            t0 = time.perf_counter()
-            n = 0
-            while True:
-                fn()
-                n += 1
-                el = time.perf_counter() - t0
-                if el >= min_block and n >= 3:
-                    break
-            samples[name].append(el / n / per)
-    return {k: statistics.median(v) for k, v in samples.items()}
+UNITS = {"overhead": "µs/op", "mlp_step": "ms", "hessian": "ms"}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="overhead,mlp_step,hessian")
-    ap.add_argument("--repeats", type=int, default=15)
-    args = ap.parse_args(argv)
-    unit = {"overhead": ("µs/op", 1e6), "mlp_step": ("ms", 1e3), "hessian": ("ms", 1e3)}
-    print(f"chainrule {cr.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}")
-    print(f"| task | chainrule | torch | numpy | chainrule/torch | chainrule/numpy |")
-    print(f"|---|---|---|---|---|---|")
+    args = add_common_arguments(ap).parse_args(argv)
+    print(header("float32"))
+    print(row("task", "chainrule", "torch", "numpy", "chainrule/torch", "chainrule/numpy"))
+    print(row(*["---"] * 6))
     for task in args.tasks.split(","):
-        med = time_task(task, args.repeats)
-        name, scale = unit[task]
-        c, t, n = med["chainrule"] * scale, med.get("torch"), med["numpy"] * scale
-        t = t * scale if t else None
-        tcol = f"{t:.3g} {name}" if t else "—"
-        rt = f"{c / t:.2f}×" if t else "—"
-        print(f"| {task} | {c:.3g} {name} | {tcol} | {n:.3g} {name} | {rt} | {c / n:.2f}× |", flush=True)
+        fns, per_call = build(task)
+        fns = {name: fn for name, fn in fns.items() if fn}
+        check(task, fns)
+        med = interleaved_medians(fns, args.repeats, clock=CLOCKS[args.clock], per_call=per_call)
+        c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
+        unit = UNITS[task]
+        print(row(task, seconds_as(c, unit), seconds_as(t, unit), seconds_as(n, unit), ratio(c, t), ratio(c, n)),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -29,24 +29,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import sys
-import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-import chainrule as cr  # noqa: E402
-
-try:
-    import torch
-    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-except ImportError:  # the comparison needs torch; chainrule and NumPy still run
-    torch = None
+from harness import CLOCKS, add_common_arguments, cr, header, interleaved_medians, np, ratio, row, seconds_as, torch
 
 LA = cr.linalg
 
@@ -236,28 +220,6 @@ def check(label, fns):
             raise SystemExit(f"{label}: {name} disagrees with the NumPy reference ({err})")
 
 
-def time_fns(fns, repeats, min_block=0.2):
-    for fn in fns.values():                 # warm-up
-        for _ in range(2):
-            fn()
-    samples = {k: [] for k in fns}
-    names = list(fns)
-    for r in range(repeats):
-        order = names if r % 2 == 0 else names[::-1]
-        for name in order:
-            fn = fns[name]
-            t0 = time.perf_counter()
-            n = 0
-            while True:
-                fn()
-                n += 1
-                el = time.perf_counter() - t0
-                if el >= min_block and n >= 3:
-                    break
-            samples[name].append(el / n)
-    return {k: statistics.median(v) for k, v in samples.items()}
-
-
 SHAPES = {"256": (256, 256), "64x32": (64, 32, 32)}
 
 
@@ -266,13 +228,11 @@ def main(argv=None):
     ap.add_argument("--ops", default="slogdet,solve,cholesky,eigh,svd")
     ap.add_argument("--sizes", default="256,64x32")
     ap.add_argument("--tasks", default="value,gradient")
-    ap.add_argument("--repeats", type=int, default=9)
-    args = ap.parse_args(argv)
-    threads = os.environ.get("OMP_NUM_THREADS")
-    print(f"chainrule {cr.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}"
-          f", float64, {threads} thread(s), load average {os.getloadavg()[0]:.2f} at the start")
-    print("| operation | input | task | chainrule | torch | numpy (by hand) | chainrule/torch | chainrule/numpy |")
-    print("|---|---|---|---|---|---|---|---|")
+    args = add_common_arguments(ap, repeats=9).parse_args(argv)
+    print(header("float64"))
+    print(row("operation", "input", "task", "chainrule", "torch", "numpy (by hand)", "chainrule/torch",
+              "chainrule/numpy"))
+    print(row(*["---"] * 8))
     for op in args.ops.split(","):
         for size in args.sizes.split(","):
             shape = SHAPES[size]
@@ -282,16 +242,14 @@ def main(argv=None):
                 fns = {"chainrule": chainrule_task(op, d, gradient), "numpy": numpy_task(op, d, gradient)}
                 if torch is not None:
                     fns["torch"] = torch_task(op, d, gradient)
-                label = f"{op} {'×'.join(map(str, shape))} {task}"
-                check(label, fns)
-                med = time_fns(fns, args.repeats)
-                c, n, t = med["chainrule"] * 1e3, med["numpy"] * 1e3, med.get("torch")
-                tcol = f"{t * 1e3:.3g} ms" if t else "—"
-                rt = f"{c / (t * 1e3):.2f}×" if t else "—"
-                print(f"| {op} | {'×'.join(map(str, shape))} | {task} | {c:.3g} ms | {tcol} | {n:.3g} ms | {rt} | "
-                      f"{c / n:.2f}× |", flush=True)
-    print(f"(load average {os.getloadavg()[0]:.2f} at the end: on a shared machine, other processes compete "
-          f"for the same cores)")
+                shape_text = "×".join(map(str, shape))
+                check(f"{op} {shape_text} {task}", fns)
+                med = interleaved_medians(fns, args.repeats, min_block=0.2, warmup=2, clock=CLOCKS[args.clock])
+                c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
+                print(row(op, shape_text, task, seconds_as(c, "ms"), seconds_as(t, "ms"), seconds_as(n, "ms"),
+                          ratio(c, t), ratio(c, n)), flush=True)
+    print(f"(load average {os.getloadavg()[0]:.2f} at the end: on a shared machine, other processes compete for "
+          f"the same cores)")
 
 
 if __name__ == "__main__":

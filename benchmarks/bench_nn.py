@@ -1,6 +1,6 @@
 """Neural-network layers against PyTorch eager and hand-written NumPy, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_nn.py [--repeats 15] [--tasks lenet_step,lstm,conv2d] [--tuned-malloc]
+    .venv/bin/python benchmarks/bench_nn.py [--repeats 15] [--tasks lenet_step,lstm,conv2d]
                                             [--threads 2] [--clock wall|cpu]
 
 Tasks (float32, two threads for every library):
@@ -15,10 +15,11 @@ The NumPy columns are straightforward hand-written versions (im2col with a loop 
 kernel positions for the convolutions, the textbook backpropagation through time for the
 LSTM): what a NumPy program without autodiff costs.
 
-``--tuned-malloc`` raises glibc's mmap and trim thresholds (``mallopt``) before anything
-runs, so that freed arrays are reused instead of returned to the kernel and faulted in
-again on the next step; it changes the allocator of the whole process, all libraries alike
-(see benchmarks/README.md for why it matters to NumPy-based code).
+chainrule raises glibc's mmap and trim thresholds when it is imported
+(``chainrule.backend.keep_freed_memory``), so that freed arrays are reused instead of
+returned to the kernel and faulted in again on the next step; the setting belongs to the
+process, so every library here runs with it.  ``CHAINRULE_KEEP_FREED_MEMORY=0`` measures
+with glibc's defaults (see benchmarks/README.md for why it matters to NumPy-based code).
 
 ``--clock cpu`` times with the process's CPU time instead of the wall clock: on a machine
 shared with other jobs it does not count the time the process waits for a core.  Use it
@@ -31,48 +32,9 @@ library's result is checked against the others before anything is timed.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
-import statistics
-import sys
-import time
 
-def _option(name, default):
-    """An option's value read before NumPy starts (thread counts must be set before import)."""
-    for k, arg in enumerate(sys.argv):
-        if arg == name and k + 1 < len(sys.argv):
-            return sys.argv[k + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return default
-
-
-_THREADS = _option("--threads", os.environ.get("OMP_NUM_THREADS", "2"))
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = _THREADS
-
-
-def _tune_malloc():
-    """Keep freed memory in the heap: glibc's M_TRIM_THRESHOLD (-1) and M_MMAP_THRESHOLD (-3)."""
-    libc = ctypes.CDLL("libc.so.6")
-    return libc.mallopt(-1, 1 << 30) == 1 and libc.mallopt(-3, 1 << 30) == 1
-
-
-if "--tuned-malloc" in sys.argv:          # before NumPy allocates anything
-    _TUNED = _tune_malloc()
-else:
-    _TUNED = False
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-import chainrule as cr  # noqa: E402
-
-try:
-    import torch
-    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-except ImportError:  # the comparison needs torch; chainrule and NumPy still run
-    torch = None
+from harness import CLOCKS, add_common_arguments, cr, header, interleaved_medians, np, ratio, row, seconds_as, torch
 
 
 # ----------------------------------------------------------------------------- NumPy by hand
@@ -401,51 +363,21 @@ def check(task, fns):
             raise SystemExit(f"{task}: {name} disagrees with the NumPy reference")
 
 
-def time_task(task, repeats, clock=time.perf_counter, min_block=0.3):
-    fns = {k: v for k, v in build(task).items() if v}
-    check(task, fns)
-    for fn in fns.values():                 # warm-up
-        for _ in range(3):
-            fn()
-    samples = {k: [] for k in fns}
-    names = list(fns)
-    for r in range(repeats):
-        order = names if r % 2 == 0 else names[::-1]
-        for name in order:
-            fn = fns[name]
-            t0 = clock()
-            n = 0
-            while True:
-                fn()
-                n += 1
-                el = clock() - t0
-                if el >= min_block and n >= 3:
-                    break
-            samples[name].append(el / n)
-    return {k: statistics.median(v) for k, v in samples.items()}
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="lenet_step,lstm,conv2d")
-    ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--tuned-malloc", action="store_true", help="raise glibc's mmap/trim thresholds first")
-    ap.add_argument("--threads", default=_THREADS, help="threads of every library (read before import)")
-    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
-    args = ap.parse_args(argv)
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    print(f"chainrule {cr.__version__}, numpy {np.__version__}, "
-          f"torch {torch.__version__ if torch else 'not installed'}, "
-          f"{_THREADS} thread(s), malloc {'tuned' if _TUNED else 'default'}, {args.clock} clock")
-    print("| task | chainrule | torch | numpy | chainrule/torch | chainrule/numpy |")
-    print("|---|---|---|---|---|---|")
+    args = add_common_arguments(ap).parse_args(argv)
+    allocator = "default" if os.environ.get("CHAINRULE_KEEP_FREED_MEMORY") == "0" else "freed memory kept"
+    print(header(f"float32; glibc allocator: {allocator}; {args.clock} clock"))
+    print(row("task", "chainrule", "torch", "numpy", "chainrule/torch", "chainrule/numpy"))
+    print(row(*["---"] * 6))
     for task in args.tasks.split(","):
-        med = time_task(task, args.repeats, clock)
-        c, t, n = med["chainrule"] * 1e3, med.get("torch"), med["numpy"] * 1e3
-        t = t * 1e3 if t else None
-        tcol = f"{t:.3g} ms" if t else "—"
-        rt = f"{c / t:.2f}×" if t else "—"
-        print(f"| {task} | {c:.3g} ms | {tcol} | {n:.3g} ms | {rt} | {c / n:.2f}× |", flush=True)
+        fns = {name: fn for name, fn in build(task).items() if fn}
+        check(task, fns)
+        med = interleaved_medians(fns, args.repeats, clock=CLOCKS[args.clock])
+        c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
+        print(row(task, seconds_as(c, "ms"), seconds_as(t, "ms"), seconds_as(n, "ms"), ratio(c, t), ratio(c, n)),
+              flush=True)
 
 
 if __name__ == "__main__":

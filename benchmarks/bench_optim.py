@@ -1,6 +1,6 @@
 """Optimizers against PyTorch, side by side: the cost of one ``step()``, and minimize() against SciPy.
 
-    .venv/bin/python benchmarks/bench_optim.py [--repeats 15] [--size 1000000]
+    .venv/bin/python benchmarks/bench_optim.py [--repeats 15] [--threads 2] [--clock wall|cpu]
 
 Tasks (float32 for the training optimizers, two threads for every library):
 
@@ -18,26 +18,10 @@ against each other before anything is timed.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
-
-import numpy as np  # noqa: E402
-import scipy.optimize  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-import chainrule as cr  # noqa: E402
-
-try:
-    import torch
-    torch.set_num_threads(2)
-except ImportError:  # the comparison needs torch; chainrule still runs
-    torch = None
+import scipy.optimize
+from harness import CLOCKS, add_common_arguments, cr, header, interleaved_medians, np, ratio, row, seconds_as, torch
 
 SHAPES = [(1000, 768), (768,), (768, 300), (300,)]
 OPTIMIZERS = {
@@ -66,20 +50,7 @@ def _step_task(lib, name, options, values, grads):
     return step
 
 
-def _interleaved_ms(functions, repeats):
-    """Median milliseconds of each function, timed in alternating rounds."""
-    times = [[] for _ in functions]
-    for _ in range(repeats):
-        for fn, out in zip(functions, times):
-            if fn is None:
-                continue
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-    return [1e3 * statistics.median(t) if t else None for t in times]
-
-
-def bench_steps(repeats: int) -> list[tuple[str, float, float | None]]:
+def bench_steps(repeats: int, clock) -> list[tuple[str, float, float | None]]:
     rng = np.random.default_rng(0)
     values = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
     grads = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
@@ -89,12 +60,13 @@ def bench_steps(repeats: int) -> list[tuple[str, float, float | None]]:
         theirs = _step_task(torch, name, options, values, grads) if torch is not None else None
         if theirs is not None:                  # same update before timing
             np.testing.assert_allclose(ours(), theirs(), rtol=1e-4, atol=1e-5)
-        ours_ms, theirs_ms = _interleaved_ms([ours, theirs], repeats)
-        rows.append((f"step {name}", ours_ms, theirs_ms))
+        med = interleaved_medians({"chainrule": ours, "torch": theirs} if theirs else {"chainrule": ours},
+                                  repeats, min_block=0.1, clock=clock)
+        rows.append((f"step {name}", med["chainrule"], med.get("torch")))
     return rows
 
 
-def bench_minimize(repeats: int) -> list[tuple[str, float, float | None]]:
+def bench_minimize(repeats: int, clock) -> list[tuple[str, float, float | None]]:
     f = cr.optim.testfunctions.rosenbrock(10)
 
     def ours():
@@ -105,20 +77,21 @@ def bench_minimize(repeats: int) -> list[tuple[str, float, float | None]]:
                                        method="L-BFGS-B", options={"gtol": 1e-6}).x
 
     np.testing.assert_allclose(ours(), theirs(), atol=1e-4)
-    return [("minimize lbfgs rosenbrock-10", *_interleaved_ms([ours, theirs], repeats))]
+    med = interleaved_medians({"chainrule": ours, "scipy": theirs}, repeats, min_block=0.1, clock=clock)
+    return [("minimize lbfgs rosenbrock-10", med["chainrule"], med["scipy"])]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
-    args = parser.parse_args()
-    rows = bench_steps(args.repeats) + bench_minimize(max(3, args.repeats // 3))
-    print(f"{'task':38s} {'chainrule ms':>13s} {'reference ms':>13s} {'ratio':>7s}")
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args = add_common_arguments(parser).parse_args(argv)
+    clock = CLOCKS[args.clock]
+    rows = bench_steps(args.repeats, clock) + bench_minimize(max(3, args.repeats // 3), clock)
+    print(header("float32 steps, float64 minimize"))
+    print(row("task", "chainrule", "reference", "chainrule/reference"))
+    print(row(*["---"] * 4))
     for task, ours, theirs in rows:
-        ratio = f"{ours / theirs:7.2f}" if theirs else "      —"
-        reference = f"{theirs:13.2f}" if theirs else "            —"
-        print(f"{task:38s} {ours:13.2f} {reference} {ratio}")
-    print("(reference: PyTorch single-tensor optimizers for steps; SciPy L-BFGS-B with an analytic gradient "
+        print(row(task, seconds_as(ours, "ms"), seconds_as(theirs, "ms"), ratio(ours, theirs)))
+    print("(reference: PyTorch's single-tensor optimizers for steps; SciPy's L-BFGS-B with an analytic gradient "
           "for minimize)")
     return 0
 
