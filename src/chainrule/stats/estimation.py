@@ -282,7 +282,8 @@ class FitResult:
         return render("Maximum Likelihood Fit", left, right, table)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={np.round(v, 6)!r}" for n, v in self.params.items())
+        shown = ", ".join(f"{n}={np.array2string(np.round(np.asarray(v), 6), separator=', ')}"
+                          for n, v in self.params.items())
         return f"FitResult({self.distribution_class.__name__}: {shown}, loglik={self.loglik:.6g})"
 
 
