@@ -1,5 +1,5 @@
 # chainrule: two commands on a fresh clone.
-#   make run    set up .venv and run the main job (for now: verify every derivative)
+#   make run    set up .venv and run the main job: train a CNN on the embedded digits (runs/digits-lenet/)
 #   make test   set up .venv with the test tools and run the whole test suite
 # Also: make docs (regenerate docs/derivatives.md), make bench, make clean.
 #
@@ -19,7 +19,7 @@ STAMP_DEV := $(VENV)/.stamp-dev
 .PHONY: run test docs bench clean distclean
 
 run: $(STAMP_RUN)
-	$(VENV)/bin/chainrule check
+	$(VENV)/bin/chainrule train
 
 test: $(STAMP_DEV)
 	$(PY) -m pytest $(PYTEST_ARGS)

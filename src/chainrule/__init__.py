@@ -22,6 +22,6 @@ from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad
 from .catalogue import explain  # noqa: F401,E402
 from . import bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402
 from .serialization import load, save  # noqa: F401,E402
-from . import data  # noqa: F401,E402
+from . import data, train  # noqa: F401,E402
 
 _keep_freed_memory()       # glibc: reuse freed blocks instead of faulting pages in every step

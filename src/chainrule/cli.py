@@ -7,6 +7,11 @@
     chainrule docs [--output PATH] [--check]     write (or compare) docs/derivatives.md
     chainrule optimize [--function F] [--methods M,...] [--plot PATH]
                                                  race optimization methods on a test function
+    chainrule train [--data D] [--model M] [--epochs N] [--batch-size B] [--optimizer O] [--lr LR]
+                    [--seed S] [--out DIR] [--name NAME] [--resume]
+                                                 train a network; report and pictures in runs/NAME/
+    chainrule evaluate CHECKPOINT [--data D]     a trained model's accuracy and per-class scores
+    chainrule predict CHECKPOINT IMAGE...        the class and probability of each image
     chainrule --version
 
 Each subcommand is a pair of functions, ``_add_NAME(subparsers)`` declaring its
@@ -119,12 +124,61 @@ def _run_optimize(args) -> int:
     return race.run(args)
 
 
+# ----------------------------------------------------------------------------- train
+def _add_train(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("train", help="train a network (default: a LeNet-style CNN on the embedded digits)",
+                       description="Train a model on a dataset, test it, and write the report to OUT/NAME/: "
+                                   "metrics.json, curves.png, confusion.png, samples.png and checkpoints/. With "
+                                   "no arguments: a LeNet-style CNN on the embedded 8×8 digits, in under a minute. "
+                                   "--resume continues from the last complete checkpoint, ending exactly where "
+                                   "the uninterrupted run would.")
+    from .train import commands
+    return commands.add_train_arguments(p)
+
+
+def _run_train(args) -> int:
+    from .train import commands
+    return commands.run_train(args)
+
+
+# ----------------------------------------------------------------------------- evaluate
+def _add_evaluate(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("evaluate", help="test a trained model from its checkpoint",
+                       description="Load a checkpoint written by `chainrule train` (verified against its "
+                                   "manifest) and print accuracy, loss and per-class precision, recall and F1.")
+    from .train import commands
+    return commands.add_evaluate_arguments(p)
+
+
+def _run_evaluate(args) -> int:
+    from .train import commands
+    return commands.run_evaluate(args)
+
+
+# ----------------------------------------------------------------------------- predict
+def _add_predict(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("predict", help="classify image files with a trained model",
+                       description="Load a checkpoint written by `chainrule train` and print the predicted class "
+                                   "and its probability for each image (PNG or .npy), resized and normalised "
+                                   "to the model's input.")
+    from .train import commands
+    return commands.add_predict_arguments(p)
+
+
+def _run_predict(args) -> int:
+    from .train import commands
+    return commands.run_predict(args)
+
+
 # ----------------------------------------------------------------------------- the command
 COMMANDS = {
     "check": (_add_check, _run_check),
     "explain": (_add_explain, _run_explain),
     "docs": (_add_docs, _run_docs),
     "optimize": (_add_optimize, _run_optimize),
+    "train": (_add_train, _run_train),
+    "evaluate": (_add_evaluate, _run_evaluate),
+    "predict": (_add_predict, _run_predict),
 }
 
 
