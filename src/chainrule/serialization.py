@@ -62,13 +62,22 @@ def save(state_dict, path, metadata: dict | None = None) -> None:
     to ``path`` in the safetensors format, atomically.  ``metadata`` is an optional
     ``dict[str, str]`` stored in the header (see :func:`load_metadata`)."""
     from safetensors.numpy import save as serialize
-    payload = serialize(_arrays(state_dict), metadata=_check_metadata(metadata))
+    write_atomic(path, serialize(_arrays(state_dict), metadata=_check_metadata(metadata)))
+
+
+# ----------------------------------------------------------------------------- writing files safely
+def write_atomic(path, contents: bytes) -> None:
+    """Write ``contents`` to ``path`` so that readers see the old file or the new one, never
+    a mix: a temporary file in the same directory, ``fsync``, then ``os.replace``, and the
+    directory entry flushed too.  Every file chainrule writes (checkpoints, reports,
+    pictures) goes through here."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
+        usual_permissions(temporary)
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            f.write(contents)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
@@ -76,11 +85,19 @@ def save(state_dict, path, metadata: dict | None = None) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
-    _sync_directory(directory)
+    sync_directory(directory)
 
 
-def _sync_directory(directory):
-    """Flush the rename itself to disk (POSIX); where a directory cannot be opened, skip."""
+def usual_permissions(path, directory: bool = False) -> None:
+    """mkstemp/mkdtemp make private files (0600/0700); give the ones we keep the permissions
+    an ordinary ``open`` or ``mkdir`` would (0666/0777 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~mask)
+
+
+def sync_directory(directory) -> None:
+    """Flush a directory's entries (a rename) to the disk where the system allows it."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

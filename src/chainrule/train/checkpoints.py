@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..serialization import CheckpointError
+from ..serialization import CheckpointError, sync_directory, usual_permissions, write_atomic
 from ..tensor import Tensor
 
 FORMAT = "chainrule-checkpoint/1"
@@ -58,52 +58,7 @@ _NAME = re.compile(r"^epoch-(\d{4,})(?:\.batch-(\d{6,}))?$")
 _TEMPORARY_PREFIX = ".tmp-"
 
 
-# ----------------------------------------------------------------------------- atomic files
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _usual_permissions(path, directory: bool = False) -> None:
-    """mkstemp/mkdtemp make private files (0600/0700); give the ones we keep the permissions
-    an ordinary ``open`` or ``mkdir`` would (0666/0777 less the umask)."""
-    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
-
-
-def write_atomic(path, contents: bytes) -> None:
-    """Write ``contents`` to ``path`` so that readers see the old file or the new one, never
-    a mix: a temporary file in the same directory, ``fsync``, then ``os.replace``."""
-    path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        _usual_permissions(temporary)
-        with os.fdopen(fd, "wb") as f:
-            f.write(contents)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    sync_directory(path.parent)
-
-
-def sync_directory(directory) -> None:
-    """Flush a directory's entries (a rename) to the disk where the system allows it."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
+# ----------------------------------------------------------------------------- files
 def _write_synced(path: Path, contents: bytes) -> None:
     with open(path, "wb") as f:
         f.write(contents)
@@ -275,7 +230,7 @@ def save_checkpoint(directory, *, epoch: int, batches_done: int = 0, model_state
     final = directory / checkpoint_name(epoch, batches_done)
     temporary = Path(tempfile.mkdtemp(dir=directory, prefix=f"{_TEMPORARY_PREFIX}{final.name}."))
     try:
-        _usual_permissions(temporary, directory=True)
+        usual_permissions(temporary, directory=True)
         trainer_structure, trainer_arrays = encode_tree(trainer_tree)
         contents = {
             MODEL_FILE: _safetensors_bytes(_state_dict_arrays(model_state), {"format": FORMAT}),
@@ -420,4 +375,4 @@ def latest_checkpoint(directory, *, report=None) -> Checkpoint | None:
 
 __all__ = ["Checkpoint", "CheckpointError", "checkpoint_name", "decode_tree", "encode_tree",
            "latest_checkpoint", "list_checkpoints", "load_checkpoint", "remove_temporary",
-           "resolve_checkpoint", "save_checkpoint", "verify_checkpoint", "write_atomic"]
+           "resolve_checkpoint", "save_checkpoint", "verify_checkpoint"]

@@ -29,7 +29,8 @@ from .. import nn, optim
 from ..data import DataLoader, TensorDataset
 from ..errors import ChainruleError
 from .callbacks import EarlyStopping
-from .checkpoints import json_bytes, latest_checkpoint, list_checkpoints, load_checkpoint, write_atomic
+from ..serialization import write_atomic
+from .checkpoints import json_bytes, latest_checkpoint, list_checkpoints, load_checkpoint
 from .metrics import confusion_matrix, log_loss_from_logits, precision_recall_fscore, top_k_accuracy
 from .models import MODELS, build_model, parameter_count
 from .preparation import TRAIN_DATASETS, image_input, point_inputs, prepare

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-from .checkpoints import write_atomic
+from ..serialization import write_atomic
 
 MISTAKE_COLOUR = "#d62728"        # matplotlib's red
 TRAIN_COLOUR = "#1f77b4"
