@@ -10,6 +10,7 @@ import pytest
 import chainrule as cr
 from chainrule import nn
 from chainrule.train import checkpoints as C
+from chainrule.serialization import write_atomic
 from chainrule.train.checkpoints import CheckpointError
 
 
@@ -183,7 +184,7 @@ def test_resolve_run_directory_and_files(tmp_path):
 
 def test_write_atomic_replaces_whole_files(tmp_path):
     target = tmp_path / "metrics.json"
-    C.write_atomic(target, b"old")
-    C.write_atomic(target, b"new contents")
+    write_atomic(target, b"old")
+    write_atomic(target, b"new contents")
     assert target.read_bytes() == b"new contents"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
