@@ -23,29 +23,16 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import statistics
 import sys
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
+from harness import cr, header, np, torch
 
-import numpy as np
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-import chainrule as cr
 from chainrule import nn
 from chainrule.train import commands
 from chainrule.train.preparation import prepare
-
-try:
-    import torch
-    torch.set_num_threads(2)
-except ImportError:  # the comparison needs torch; the accuracies do not
-    torch = None
 
 SETTINGS = {
     "digits": {"data": "digits", "model": "lenet", "epochs": 20, "batch_size": 32},
@@ -216,10 +203,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per task for digits (Fashion-MNIST: 1)")
     parser.add_argument("--epochs", type=int, default=None, help="override the epochs (for a quick look)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="threads of every library (read before import)")
     args = parser.parse_args(argv)
     if args.profile:
         profile()
         return 0
+    print(header("float32"))
     rows = []
     for task in args.tasks.split(","):
         seeds = range(args.seeds) if task == "digits" else range(1)
