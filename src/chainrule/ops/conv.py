@@ -77,13 +77,29 @@ def _as_strided(a, shape, strides):
     return xp(a).lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
 
 
+def _channel_major(a):
+    """Whether an (N, C, H, W) array holds its channels outside its images in memory: the
+    (C, N, H, W) buffer that a convolution's product leaves, seen as NCHW.  Operations on
+    images keep that order (a copy into NCHW order would cost as much as the operation)."""
+    return a.shape[0] > 1 and a.shape[1] > 1 and a.strides[1] > a.strides[0]
+
+
+def _empty_images(shape, dtype, channel_major, ns, fill=None):
+    """An (N, C, H, W) array, laid out channel-major if asked, empty or filled with ``fill``."""
+    n, c, h, w = shape
+    stored = (c, n, h, w) if channel_major else shape
+    out = ns.empty(stored, dtype=dtype) if fill is None else ns.full(stored, fill, dtype=dtype)
+    return out.transpose(1, 0, 2, 3) if channel_major else out
+
+
 def _padded(x, padding, fill=0):
-    """``x`` inside a buffer enlarged by ``padding`` = ((top, bottom), (left, right)), filled with ``fill``."""
+    """``x`` inside a buffer enlarged by ``padding`` = ((top, bottom), (left, right)),
+    filled with ``fill``, in the memory order of ``x``."""
     (pt, pb), (pl, pr) = padding
     if not (pt or pb or pl or pr):
         return x
     n, c, h, w = x.shape
-    out = xp(x).full((n, c, h + pt + pb, w + pl + pr), fill, dtype=x.dtype)
+    out = _empty_images((n, c, h + pt + pb, w + pl + pr), x.dtype, _channel_major(x), xp(x), fill)
     out[:, :, pt:pt + h, pl:pl + w] = x
     return out
 

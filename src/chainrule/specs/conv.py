@@ -274,9 +274,13 @@ def _index_sampler(positions):
 
 
 SPECS += [
-    OpSpec("max_pool2d_argmax",
+    OpSpec("max_pool2d_with_indices",
            lambda x: P.max_pool2d(x, 3, 2, 1, return_indices=True)[1], [distinct], [((2, 2, 5, 6),)],
-           reference=lambda x: max_pool2d_reference(x, (3, 3), (2, 2), (1, 1), indices=True), order=0),
+           reference=lambda x: max_pool2d_reference(x, (3, 3), (2, 2), (1, 1), indices=True), order=0,
+           case="indices"),
+    OpSpec("max_pool2d_with_indices",
+           lambda x: P.max_pool2d(x, 3, 2, 1, return_indices=True)[0], [distinct], [((2, 2, 5, 6),)],
+           reference=lambda x: max_pool2d_reference(x, (3, 3), (2, 2), (1, 1)), case="maxima"),
     OpSpec("take_2d", lambda x, i: P._take_2d(x, i, unique=False), [real, _index_sampler(12)],
            [((2, 3, 3, 4), (2, 3, 2, 2))], argnums=(0,),
            reference=lambda x, i: np.take_along_axis(x.reshape(2, 3, 12), i.reshape(2, 3, 4), 2).reshape(i.shape)),
