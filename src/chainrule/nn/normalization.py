@@ -20,18 +20,28 @@ running variance is updated with the unbiased one (divide by :math:`n - 1`), as 
 .. math:: \hat\mu \leftarrow (1 - m)\hat\mu + m\mu,\qquad
           \hat\sigma^2 \leftarrow (1 - m)\hat\sigma^2 + m\,\tfrac{n}{n-1}\sigma^2
 
-and in evaluation mode :math:`\hat\mu, \hat\sigma^2` replace the batch statistics.  All
-three are composites of means, squares and a square root, so their derivatives (the
-well-known batch-norm backward formula included) come from the chain rule, to any order.
+and in evaluation mode :math:`\hat\mu, \hat\sigma^2` replace the batch statistics.  Layer
+and group normalization, and batch normalization in evaluation mode, are composites of
+means, squares and a square root, so their derivatives come from the chain rule, to any
+order.  Batch normalization in training is one primitive, ``batch_norm_train``, whose
+rules are the well-known closed forms (written with chainrule's ops, so they too
+differentiate to any order): the composite's reverse pass made about twice as many passes
+over the activations (BatchNorm2d forward and backward of 128×16×14×14, one thread: 2.65 ms
+as a composite, 1.76 ms as the primitive, PyTorch 2.46 ms).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..autodiff.batching import materialize
+from ..autodiff.primitive import primitive
+from ..backend import xp
 from ..errors import GraphError, ShapeError, fmt_shape
+from ..ops.creation import ones, zeros
 from ..ops.elementwise import sqrt
 from ..ops.reductions import mean
-from ..ops.shape import reshape
+from ..ops.reductions import sum as reduce_sum
+from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
 from .input_checks import check_rank, check_size
 from .module import Module, Parameter
@@ -51,6 +61,108 @@ def _update_running(buffer: Tensor, batch_value: Tensor, momentum: float) -> Non
                          "statistics differ per example; call .eval() or use track_running_stats=False") from None
     buffer.data[...] = (1 - momentum) * buffer.data + momentum * value
     buffer._bump()
+
+
+# ----------------------------------------------------------------------------- batch statistics
+@primitive(name="batch_norm_train", multiple_results=True)
+def _batch_norm_train(x, weight, bias, axes, eps):
+    r"""Batch normalization with the batch's statistics over ``axes``; ``weight`` and ``bias``
+    broadcast against ``x`` (shape (1, C, 1, ...)).  Returns :math:`y`, :math:`\mu` and the
+    biased :math:`\sigma^2` (kept dimensions):
+
+    .. math:: \mu = \frac1n \sum_S x,\quad \sigma^2 = \frac1n \sum_S (x - \mu)^2,\quad
+              r = (\sigma^2 + \epsilon)^{-1/2},\quad \hat x = (x - \mu)\,r,\quad y = \gamma \hat x + \beta
+
+    With :math:`\bar\beta = \sum_S \bar y` and :math:`\bar\gamma = \sum_S \bar y\,\hat x`
+    (the parameters' cotangents), the input's is
+
+    .. math:: \bar x = \gamma r \Big(\bar y - \frac{\bar\beta + \hat x\,\bar\gamma}{n}\Big)
+              + \frac{\bar\mu}{n} + \frac{2\bar\sigma^2}{n}(x - \mu)
+
+    and the tangent :math:`\dot y = \gamma\big((\dot x - \dot\mu) r - \tfrac12 \hat x\, r^2
+    \dot\sigma^2\big) + \dot\gamma \hat x + \dot\beta` with :math:`\dot\mu = \frac1n \sum_S \dot x`,
+    :math:`\dot\sigma^2 = \frac2n \sum_S (x - \mu)\dot x`.
+    """
+    ns = xp(x)
+    mu = x.mean(axis=axes, keepdims=True)
+    centered = x - mu
+    # The two-pass variance (mean of squared deviations): E[x²] − μ² cancels catastrophically
+    # in float32 when |μ| ≫ σ.
+    var = ns.multiply(centered, centered).mean(axis=axes, keepdims=True)
+    scale = weight / ns.sqrt(var + eps)
+    dtype = ns.result_type(centered, scale, bias)
+    y = centered if dtype == centered.dtype else centered.astype(dtype)
+    y *= scale                          # in place: the deviations are a temporary of this call
+    y += bias
+    return y, mu, var
+
+
+def _count(x, axes):
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return n
+
+
+def _batch_norm_train_vjp(g, out, x, weight, bias, axes, eps):
+    # Σ ȳ x̂ from the deviations x − μ, never as Σ ȳ x − μ Σ ȳ (which cancels when |μ| ≫ σ);
+    # the input's cotangent is then ȳ·γr + (x − μ)·c₂ + c₃ with per-channel c₂, c₃.
+    gy, gmu, gvar = g
+    _, mu, var = out
+    n = _count(x, axes)
+    rstd = 1.0 / sqrt(var + eps)
+    centered = x - mu
+    gx = gw = gb = c2 = c3 = None
+    if gy is not None:
+        gb = reduce_sum(gy, axis=axes, keepdims=True)
+        gw = reduce_sum(gy * centered, axis=axes, keepdims=True) * rstd
+        scale = weight * rstd
+        gx = gy * scale
+        c2 = -(scale * rstd * gw) / n
+        c3 = -(scale * gb) / n
+    if gvar is not None:
+        c2 = gvar * (2.0 / n) if c2 is None else c2 + gvar * (2.0 / n)
+    if gmu is not None:
+        c3 = gmu / n if c3 is None else c3 + gmu / n
+    if c2 is not None:
+        gx = centered * c2 if gx is None else gx + centered * c2
+    if c3 is not None:
+        gx = broadcast_to(c3, tuple(x.shape)) if gx is None else gx + c3
+    return gx, gw, gb
+
+
+def _batch_norm_train_jvp(tangents, out, x, weight, bias, axes, eps):
+    dx, dw, db = tangents
+    _, mu, var = out
+    rstd = 1.0 / sqrt(var + eps)
+    centered = x - mu
+    normalized = centered * rstd
+    dy = dmu = dvar = None
+    if dx is not None:
+        dmu = mean(dx, axis=axes, keepdims=True)
+        dvar = 2.0 * mean(centered * dx, axis=axes, keepdims=True)
+        dy = ((dx - dmu) * rstd - normalized * (0.5 * dvar * rstd * rstd)) * weight
+    if dw is not None:
+        dy = normalized * dw if dy is None else dy + normalized * dw
+    if db is not None:
+        dy = broadcast_to(db, tuple(x.shape)) if dy is None else dy + db
+    return dy, dmu, dvar
+
+
+def _batch_norm_train_batch(args, batched, size, axes, eps):
+    x, weight, bias = (a if b else materialize(a, size) for a, b in zip(args, batched))
+    return _batch_norm_train(x, weight, bias, axes=tuple(a + 1 for a in axes), eps=eps)
+
+
+_batch_norm_train.defvjp_joint(_batch_norm_train_vjp)
+_batch_norm_train.defjvp_joint(_batch_norm_train_jvp)
+_batch_norm_train.defbatch(_batch_norm_train_batch)
+_batch_norm_train.formula(
+    definition=r"y = \gamma\,(x - \mu)(\sigma^2 + \epsilon)^{-1/2} + \beta,\ \mu = \tfrac1n\textstyle\sum_S x,\ "
+               r"\sigma^2 = \tfrac1n\textstyle\sum_S (x - \mu)^2",
+    derivative=r"\bar x = \gamma r\,(\bar y - (\bar\beta + \hat x\,\bar\gamma)/n),\ \bar\gamma = \textstyle\sum_S \bar y\,\hat x,"
+               r"\ \bar\beta = \textstyle\sum_S \bar y",
+    convention="biased variance; outputs y, μ, σ² (cotangents of μ and σ² are added when given)")
 
 
 # ----------------------------------------------------------------------------- functions
@@ -80,17 +192,14 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         if n <= 1:
             raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input "
                              f"{fmt_shape(x.shape)}")
-        mu = mean(x, axis=axes, keepdims=True)
-        centered = x - mu
-        var = mean(centered * centered, axis=axes, keepdims=True)
+        gamma = ones(shape, dtype=x.dtype) if weight is None else reshape(weight, shape)
+        beta = zeros(shape, dtype=x.dtype) if bias is None else reshape(bias, shape)
+        y, mu, var = _batch_norm_train(x, gamma, beta, axes=axes, eps=eps)
         if running_mean is not None:
             _update_running(running_mean, mu, momentum)
         if running_var is not None:
             _update_running(running_var, var * (n / (n - 1)), momentum)
-        scale = 1.0 / sqrt(var + eps)
-        if weight is not None:
-            scale = scale * reshape(weight, shape)
-        y = centered * scale
+        return y
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")

@@ -1,4 +1,5 @@
-"""OpSpecs of the neural-network chapter (see specs/__init__.py): composites only.
+"""OpSpecs of the neural-network chapter (see specs/__init__.py): composites, and the one
+primitive of normalization (``batch_norm_train``, each of its three outputs).
 
 Every activation, loss, normalization and dense function of ``cr.nn.functional`` is
 checked against a NumPy/SciPy reference and its derivatives against central
@@ -19,6 +20,7 @@ import numpy as np
 import scipy.special
 
 from ..nn import functional as F
+from ..nn.normalization import _batch_norm_train as _bn_primitive
 from . import OpSpec, away_from_zero, positive, real
 
 UNARY = [((),), ((5,),), ((3, 4),), ((2, 3, 4),)]
@@ -141,6 +143,15 @@ def _batch_norm_train(x, g, b, eps=1e-5):
     return (x - mu) / np.sqrt(var + eps) * g.reshape(shape) + b.reshape(shape)
 
 
+def _bn_axes(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _batch_norm_outputs(x, g, b, axes, eps=1e-5):
+    mu, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * g + b, mu, var
+
+
 def _batch_norm_eval(x, m, v, g, b, eps=1e-5):
     shape = (1, -1) + (1,) * (x.ndim - 2)
     return (x - m.reshape(shape)) / np.sqrt(v.reshape(shape) + eps) * g.reshape(shape) + b.reshape(shape)
@@ -258,6 +269,11 @@ SPECS = [
     OpSpec("batch_norm", lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True), [real, real, real],
            [((4, 3), (3,), (3,)), ((3, 2, 4), (2,), (2,)), ((2, 2, 3, 3), (2,), (2,))],
            reference=_batch_norm_train, composite=True, case="training"),
+    *(OpSpec("batch_norm_train",
+             lambda x, g, b, k=k: _bn_primitive(x, g, b, axes=_bn_axes(x), eps=1e-5)[k], [real, real, real],
+             [((4, 3), (1, 3), (1, 3)), ((2, 2, 3, 3), (1, 2, 1, 1), (1, 2, 1, 1))],
+             reference=lambda x, g, b, k=k: _batch_norm_outputs(x, g, b, _bn_axes(x))[k], case=case)
+      for k, case in enumerate(("y", "mean", "variance"))),
     OpSpec("batch_norm", lambda x, m, v, g, b: F.batch_norm(x, m, v, g, b, training=False),
            [real, real, positive, real, real], [((4, 3), (3,), (3,), (3,), (3,)),
                                                  ((2, 3, 4), (3,), (3,), (3,), (3,))],
@@ -290,4 +306,6 @@ SPECS = [
 _QUALIFIED = "nn.functional."
 for _spec in SPECS:
     if _spec.op.__name__ == "<lambda>":
-        functools.wraps(getattr(F, _spec.name.removeprefix(_QUALIFIED)))(_spec.op)
+        _checked = _bn_primitive.impl if _spec.name == "batch_norm_train" else \
+            getattr(F, _spec.name.removeprefix(_QUALIFIED))
+        functools.wraps(_checked)(_spec.op)
