@@ -33,7 +33,7 @@ from .latex import (display_width, docstring_markdown, first_math, latex_to_text
 
 # Chapters in reading order; chapters added later (linalg, nn, ...) follow alphabetically.
 CHAPTER_ORDER = ("elementwise", "piecewise", "reductions", "log_sum_exp", "shape", "padding", "indexing", "ordering",
-                 "products", "special", "conv")
+                 "products", "special", "incomplete", "conv")
 DASH = "—"
 
 

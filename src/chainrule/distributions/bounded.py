@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..ops import special
+from ..ops import incomplete, special
 from . import constraints
 from .distribution import Distribution, broadcast_all
 
@@ -74,8 +74,7 @@ class Beta(Distribution):
     :math:`\alpha\beta/((\alpha+\beta)^2(\alpha+\beta+1))`; mode
     :math:`(\alpha - 1)/(\alpha + \beta - 2)` for :math:`\alpha, \beta > 1` (NaN otherwise); entropy
     :math:`\log B(\alpha, \beta) - (\alpha-1)\psi(\alpha) - (\beta-1)\psi(\beta) + (\alpha+\beta-2)\psi(\alpha+\beta)`.
-    No ``rsample`` (it would need a reparameterized Gamma draw); ``cdf`` and ``icdf`` are
-    differentiable in the value only.
+    No ``rsample``; ``cdf`` and ``icdf`` are differentiable in every argument.
     """
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
@@ -112,10 +111,10 @@ class Beta(Distribution):
         return special.xlogy(a - 1.0, value) + special.xlog1py(b - 1.0, -value) - special.betaln(a, b)
 
     def _cdf(self, value):
-        return special.betainc(self.concentration1, self.concentration0, ops.clip(value, 0.0, 1.0))
+        return incomplete.betainc(self.concentration1, self.concentration0, ops.clip(value, 0.0, 1.0))
 
     def _icdf(self, q):
-        return special.betaincinv(self.concentration1, self.concentration0, q)
+        return incomplete.betaincinv(self.concentration1, self.concentration0, q)
 
     def entropy(self):
         a, b = self.concentration1, self.concentration0

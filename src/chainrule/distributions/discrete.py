@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..ops import special
+from ..ops import incomplete, special
 from . import constraints
 from .distribution import DiscreteIntegerMixin, Distribution, broadcast_all, cached_property, concrete
 
@@ -196,7 +196,7 @@ class Binomial(DiscreteIntegerMixin, _BinaryParameter):
         a = ops.where(inside, n - k, 1.0)
         b = ops.where(inside, k + 1.0, 1.0)
         q = ops.sigmoid(-self.logits) if self._from_logits else 1.0 - self.probs
-        return ops.where(inside, special.betainc(a, b, q), ops.where(k < 0, 0.0, 1.0))
+        return ops.where(inside, incomplete.betainc(a, b, q), ops.where(k < 0, 0.0, 1.0))
 
     def entropy(self):
         last = int(np.max(concrete(self.total_count))) if self.total_count.size else 0
@@ -304,7 +304,8 @@ class NegativeBinomial(DiscreteIntegerMixin, _BinaryParameter):
         k = ops.floor(value)
         nonnegative = k >= 0
         q = ops.sigmoid(-self.logits) if self._from_logits else 1.0 - self.probs
-        return ops.where(nonnegative, special.betainc(self.total_count, ops.where(nonnegative, k, 0.0) + 1.0, q), 0.0)
+        b = ops.where(nonnegative, k, 0.0) + 1.0
+        return ops.where(nonnegative, incomplete.betainc(self.total_count, b, q), 0.0)
 
     def entropy(self):
         mean, sd = _numpy(self.mean), np.sqrt(_numpy(self.variance))
@@ -351,7 +352,7 @@ class Poisson(DiscreteIntegerMixin, Distribution):
     def _cdf(self, value):
         k = ops.floor(value)
         nonnegative = k >= 0
-        return ops.where(nonnegative, special.gammaincc(ops.where(nonnegative, k, 0.0) + 1.0, self.rate), 0.0)
+        return ops.where(nonnegative, incomplete.gammaincc(ops.where(nonnegative, k, 0.0) + 1.0, self.rate), 0.0)
 
     def entropy(self):
         rate = _numpy(self.rate)

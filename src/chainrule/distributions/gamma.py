@@ -2,18 +2,15 @@ r"""Distributions of waiting times and sizes on :math:`(0, \infty)`: exponential
 chi-square, Weibull and Pareto.
 
 The gamma distribution function is the regularized incomplete gamma function
-:math:`P(\alpha, \beta x)` (``gammainc``), differentiable in :math:`x` and the rate; its
-derivative in the shape :math:`\alpha` has no closed form and raises (see
-:mod:`chainrule.ops.special`).  For the same reason :class:`Gamma` and :class:`Chi2` have no
-``rsample``: a reparameterized gamma draw needs :math:`\partial x/\partial\alpha =
--\partial_\alpha P(\alpha, x)/p(x)` (implicit reparameterization), which is not provided.
+:math:`P(\alpha, \beta x)` (``gammainc``), differentiable in :math:`x`, the rate and the
+shape :math:`\alpha` (:mod:`chainrule.ops.incomplete`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import ops
-from ..ops import special
+from ..ops import incomplete, special
 from . import constraints
 from .distribution import Distribution, broadcast_all
 
@@ -83,8 +80,7 @@ class Gamma(Distribution):
     Support :math:`(0, \infty)`; mean :math:`\alpha/\beta`; variance :math:`\alpha/\beta^2`; mode
     :math:`(\alpha - 1)/\beta` for :math:`\alpha \ge 1` (else 0); entropy
     :math:`\alpha - \log\beta + \log\Gamma(\alpha) + (1 - \alpha)\psi(\alpha)`.
-    No ``rsample`` (see the module's notes); ``cdf`` and ``icdf`` are differentiable in the
-    value and the rate, not in the concentration.
+    No ``rsample``; ``cdf`` and ``icdf`` are differentiable in every argument.
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -116,10 +112,10 @@ class Gamma(Distribution):
         return special.xlogy(a, self.rate) + special.xlogy(a - 1.0, value) - self.rate * value - special.gammaln(a)
 
     def _cdf(self, value):
-        return special.gammainc(self.concentration, self.rate * ops.maximum(value, 0.0))
+        return incomplete.gammainc(self.concentration, self.rate * ops.maximum(value, 0.0))
 
     def _icdf(self, q):
-        return special.gammaincinv(self.concentration, q) / self.rate
+        return incomplete.gammaincinv(self.concentration, q) / self.rate
 
     def entropy(self):
         a = self.concentration
@@ -317,10 +313,10 @@ class InverseGamma(Distribution):
     def _cdf(self, value):
         positive = value > 0
         safe = ops.where(positive, value, 1.0)
-        return ops.where(positive, special.gammaincc(self.concentration, self.rate / safe), 0.0)
+        return ops.where(positive, incomplete.gammaincc(self.concentration, self.rate / safe), 0.0)
 
     def _icdf(self, q):
-        return self.rate / special.gammaincinv(self.concentration, 1.0 - q)
+        return self.rate / incomplete.gammaincinv(self.concentration, 1.0 - q)
 
     def entropy(self):
         a = self.concentration

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..ops import special
+from ..ops import incomplete, special
 from . import constraints
 from .distribution import Distribution, broadcast_all
 
@@ -168,8 +168,7 @@ class StudentT(Distribution):
     :math:`\sigma^2\nu/(\nu - 2)` for :math:`\nu > 2`, :math:`\infty` for :math:`1 < \nu \le 2`,
     NaN otherwise; mode :math:`\mu`; entropy
     :math:`\frac{\nu+1}{2}\big(\psi(\frac{\nu+1}{2}) - \psi(\frac\nu2)\big) + \log\sqrt\nu + \log B(\frac\nu2, \frac12) + \log\sigma`.
-    No ``rsample``: it would need a reparameterized Gamma draw (see :class:`Gamma`).  ``cdf``
-    and ``icdf`` are differentiable in the value, ``loc`` and ``scale``, not in ``df``.
+    No ``rsample``; ``cdf`` and ``icdf`` are differentiable in every argument.
     """
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
@@ -207,10 +206,10 @@ class StudentT(Distribution):
                 - ops.log(self.scale) - half * ops.log1p(z * z / self.df))
 
     def _cdf(self, value):
-        return special.stdtr(self.df, (value - self.loc) / self.scale)
+        return incomplete.stdtr(self.df, (value - self.loc) / self.scale)
 
     def _icdf(self, q):
-        return self.loc + self.scale * special.stdtrit(self.df, q)
+        return self.loc + self.scale * incomplete.stdtrit(self.df, q)
 
     def entropy(self):
         df = self.df

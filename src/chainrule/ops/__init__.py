@@ -1,11 +1,12 @@
 """The operations of chainrule, by chapter, and the Tensor's operators and methods."""
 from __future__ import annotations
 
-from . import (conv, creation, elementwise, indexing, log_sum_exp, ordering, padding, piecewise, products,  # noqa: F401
-               reductions, shape, special)
+from . import (conv, creation, elementwise, incomplete, indexing, log_sum_exp, ordering, padding,  # noqa: F401
+               piecewise, products, reductions, shape, special)
 from .conv import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .incomplete import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .log_sum_exp import *  # noqa: F401,F403
 from .ordering import *  # noqa: F401,F403

@@ -20,19 +20,11 @@ function           derivative
 ``ndtri``          :math:`1 / \varphi(\Phi^{-1}(p))`
 ``xlogy``          :math:`\log y` and :math:`x / y` (0 and 0 at :math:`x = y = 0`)
 ``xlog1py``        :math:`\log(1 + y)` and :math:`x / (1 + y)`
-``gammainc``       in :math:`x`: the Gamma density; in :math:`a`: not implemented (raises)
-``betainc``        in :math:`x`: the Beta density; in :math:`a, b`: not implemented (raises)
-``stdtr``          in :math:`t`: Student's t density; in :math:`\nu`: not implemented (raises)
 =================  ===========================================================================
 
-**Shape parameters of the incomplete functions.**  :math:`\partial P(a, x) / \partial a`
-(and the same for the regularized incomplete beta function and Student's t distribution
-function in their shape parameters) has no closed form: it needs a hypergeometric series
-or a quadrature of :math:`\log t \cdot t^{a-1} e^{-t}`, each accurate only in part of the
-domain.  Rather than a derivative that is silently inaccurate somewhere, the rule for a
-shape parameter raises :class:`NotImplementedError` naming the operation; hold the shape
-parameter constant (``detach`` it) to differentiate in :math:`x`.  The inverses
-``gammaincinv``, ``betaincinv`` and ``stdtrit`` follow the same rule.
+The distribution functions of the Gamma, Beta and Student's t families (``gammainc``,
+``betainc``, ``stdtr``, their complements and inverses) are the next chapter,
+:mod:`chainrule.ops.incomplete`, with their derivatives in the shape parameters.
 
 **Conventions at the edges.**  ``xlogy(0, y) = 0`` and ``xlog1py(0, y) = 0`` for every
 :math:`y`, including :math:`y = 0` (resp. :math:`y = -1`), as in SciPy.  The derivatives are
@@ -49,7 +41,7 @@ import numbers
 
 from ..autodiff.primitive import elementwise
 from ..backend import special
-from .elementwise import exp, log, log1p, reciprocal, where
+from .elementwise import exp, log, log1p, where
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -61,17 +53,6 @@ def _same_dtype(result, like):
     if dtype is not None and dtype.kind == "f" and result.dtype != dtype:
         return result.astype(dtype)
     return result
-
-
-def _no_shape_derivative(op: str, parameter: str):
-    """The partial derivative in a shape parameter that has no closed form: it raises."""
-    def partial(out, *inputs):
-        raise NotImplementedError(
-            f"{op}: the derivative with respect to the shape parameter {parameter} has no closed form "
-            f"and is not implemented; hold {parameter} constant (detach it) to differentiate in the other "
-            f"argument")
-    partial.__qualname__ = f"{op}_d{parameter}"
-    return partial
 
 
 # ----------------------------------------------------------------------------- gamma and beta
@@ -283,144 +264,8 @@ _xlog1py.formula(definition=r"z = x\log(1+y),\ 0\log(1+y) = 0",
                  convention=r"\partial_x z = \partial_y z = 0 \text{ at } x = 0,\ y = -1")
 
 
-# ----------------------------------------------------------------------------- incomplete gamma
-def _gamma_density(a, x):
-    r"""The Gamma(a, 1) density :math:`x^{a-1} e^{-x} / \Gamma(a)`, from its logarithm."""
-    return exp((a - 1.0) * log(x) - x - gammaln(a))
-
-
-@elementwise
-def gammainc(a, x):
-    r"""Regularized lower incomplete gamma function
-    :math:`P(a, x) = \frac{1}{\Gamma(a)}\int_0^x t^{a-1} e^{-t}\,dt` (the Gamma(a) distribution function).
-
-    .. math:: \frac{\partial P}{\partial x} = \frac{x^{a-1} e^{-x}}{\Gamma(a)}
-
-    Defined for :math:`a > 0, x \ge 0`.  The derivative in :math:`a` has no closed form and
-    raises :class:`NotImplementedError` (see the module's notes).
-    """
-    return special(a, x).gammainc(a, x)
-
-
-@elementwise
-def gammaincc(a, x):
-    r"""Regularized upper incomplete gamma function :math:`Q(a, x) = 1 - P(a, x)`, accurate where
-    :math:`P` is close to 1.
-
-    .. math:: \frac{\partial Q}{\partial x} = -\frac{x^{a-1} e^{-x}}{\Gamma(a)}
-
-    The derivative in :math:`a` raises :class:`NotImplementedError`.
-    """
-    return special(a, x).gammaincc(a, x)
-
-
-@elementwise
-def gammaincinv(a, p):
-    r"""Inverse of the regularized lower incomplete gamma function in :math:`x`: :math:`P(a, y) = p`.
-
-    .. math:: \frac{\partial y}{\partial p} = \frac{1}{\partial_x P(a, y)} = \Gamma(a)\, y^{1-a} e^{y}
-
-    The derivative in :math:`a` raises :class:`NotImplementedError`.
-    """
-    return special(a, p).gammaincinv(a, p)
-
-
-gammainc.partials(_no_shape_derivative("gammainc", "a"), lambda out, a, x: _gamma_density(a, x))
-gammainc.formula(definition=r"P(a, x) = \tfrac{1}{\Gamma(a)}\int_0^x t^{a-1}e^{-t}dt",
-                 derivative=r"\partial P/\partial x = x^{a-1}e^{-x}/\Gamma(a)",
-                 convention=r"\partial P/\partial a \text{ not implemented (raises)}")
-gammaincc.partials(_no_shape_derivative("gammaincc", "a"), lambda out, a, x: -_gamma_density(a, x))
-gammaincc.formula(definition=r"Q(a, x) = 1 - P(a, x)", derivative=r"\partial Q/\partial x = -x^{a-1}e^{-x}/\Gamma(a)",
-                  convention=r"\partial Q/\partial a \text{ not implemented (raises)}")
-gammaincinv.partials(_no_shape_derivative("gammaincinv", "a"),
-                     lambda out, a, p: reciprocal(_gamma_density(a, out)))
-gammaincinv.formula(definition=r"P(a, y) = p", derivative=r"\partial y/\partial p = \Gamma(a)\,y^{1-a}e^{y}",
-                    convention=r"\partial y/\partial a \text{ not implemented (raises)}")
-
-
-# ----------------------------------------------------------------------------- incomplete beta
-def _beta_density(a, b, x):
-    r"""The Beta(a, b) density :math:`x^{a-1}(1-x)^{b-1} / B(a, b)`, from its logarithm."""
-    return exp((a - 1.0) * log(x) + (b - 1.0) * log1p(-x) - betaln(a, b))
-
-
-@elementwise
-def betainc(a, b, x):
-    r"""Regularized incomplete beta function
-    :math:`I_x(a, b) = \frac{1}{B(a, b)}\int_0^x t^{a-1}(1-t)^{b-1}\,dt` (the Beta(a, b) distribution function).
-
-    .. math:: \frac{\partial I_x(a, b)}{\partial x} = \frac{x^{a-1}(1-x)^{b-1}}{B(a, b)}
-
-    Defined for :math:`a, b > 0` and :math:`0 \le x \le 1`.  The derivatives in :math:`a`
-    and :math:`b` raise :class:`NotImplementedError`.
-    """
-    return special(a, b, x).betainc(a, b, x)
-
-
-@elementwise
-def betaincinv(a, b, p):
-    r"""Inverse of the regularized incomplete beta function in :math:`x`: :math:`I_y(a, b) = p`.
-
-    .. math:: \frac{\partial y}{\partial p} = \frac{B(a, b)}{y^{a-1}(1-y)^{b-1}}
-
-    The derivatives in :math:`a` and :math:`b` raise :class:`NotImplementedError`.
-    """
-    return special(a, b, p).betaincinv(a, b, p)
-
-
-betainc.partials(_no_shape_derivative("betainc", "a"), _no_shape_derivative("betainc", "b"),
-                 lambda out, a, b, x: _beta_density(a, b, x))
-betainc.formula(definition=r"I_x(a, b) = \tfrac{1}{B(a,b)}\int_0^x t^{a-1}(1-t)^{b-1}dt",
-                derivative=r"\partial I/\partial x = x^{a-1}(1-x)^{b-1}/B(a,b)",
-                convention=r"\partial I/\partial a,\ \partial I/\partial b \text{ not implemented (raises)}")
-betaincinv.partials(_no_shape_derivative("betaincinv", "a"), _no_shape_derivative("betaincinv", "b"),
-                    lambda out, a, b, p: reciprocal(_beta_density(a, b, out)))
-betaincinv.formula(definition=r"I_y(a, b) = p", derivative=r"\partial y/\partial p = B(a,b)/(y^{a-1}(1-y)^{b-1})",
-                   convention=r"\partial y/\partial a,\ \partial y/\partial b \text{ not implemented (raises)}")
-
-
-# ----------------------------------------------------------------------------- Student's t
-def _student_density(df, t):
-    r"""Student's t density with :math:`\nu` degrees of freedom, from its logarithm."""
-    half = 0.5 * (df + 1.0)
-    return exp(gammaln(half) - gammaln(0.5 * df) - 0.5 * log(df * math.pi) - half * log1p(t * t / df))
-
-
-@elementwise
-def stdtr(df, t):
-    r"""Student's t distribution function with :math:`\nu` = ``df`` degrees of freedom,
-    :math:`F_\nu(t) = \int_{-\infty}^t f_\nu(s)\,ds`.
-
-    .. math:: \frac{\partial F_\nu}{\partial t} = f_\nu(t)
-              = \frac{\Gamma(\frac{\nu+1}{2})}{\sqrt{\nu\pi}\,\Gamma(\frac{\nu}{2})}
-                \Big(1 + \frac{t^2}{\nu}\Big)^{-\frac{\nu+1}{2}}
-
-    The derivative in :math:`\nu` raises :class:`NotImplementedError`.
-    """
-    return special(df, t).stdtr(df, t)
-
-
-@elementwise
-def stdtrit(df, p):
-    r"""Student's t quantile function: :math:`F_\nu(y) = p`.
-
-    .. math:: \frac{\partial y}{\partial p} = \frac{1}{f_\nu(y)}
-
-    The derivative in :math:`\nu` raises :class:`NotImplementedError`.
-    """
-    return special(df, p).stdtrit(df, p)
-
-
-stdtr.partials(_no_shape_derivative("stdtr", "df"), lambda out, df, t: _student_density(df, t))
-stdtr.formula(definition=r"F_\nu(t) = \int_{-\infty}^t f_\nu(s)ds", derivative=r"\partial F/\partial t = f_\nu(t)",
-              convention=r"\partial F/\partial\nu \text{ not implemented (raises)}")
-stdtrit.partials(_no_shape_derivative("stdtrit", "df"), lambda out, df, p: reciprocal(_student_density(df, out)))
-stdtrit.formula(definition=r"F_\nu(y) = p", derivative=r"\partial y/\partial p = 1/f_\nu(y)",
-                convention=r"\partial y/\partial\nu \text{ not implemented (raises)}")
-
-
 # The functions that are also Tensor methods (PyTorch's method names).
 TENSOR_METHODS = {"lgamma": gammaln, "digamma": digamma, "erfc": erfc, "erfinv": erfinv, "xlogy": xlogy}
 
 __all__ = ["gammaln", "digamma", "polygamma", "betaln", "erfc", "erfinv", "ndtr", "log_ndtr", "ndtri",
-           "xlogy", "xlog1py", "gammainc", "gammaincc", "gammaincinv", "betainc", "betaincinv", "stdtr", "stdtrit"]
+           "xlogy", "xlog1py"]

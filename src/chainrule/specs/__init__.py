@@ -115,7 +115,8 @@ def all_specs() -> list[OpSpec]:
 
 
 # The core chapters come first, in reading order; later chapters follow alphabetically.
-_FIRST = ("elementwise", "reductions", "shape", "indexing", "ordering", "products", "special", "conv")
+_FIRST = ("elementwise", "reductions", "shape", "indexing", "ordering", "products", "special", "incomplete",
+          "conv")
 
 
 @dataclass
