@@ -7,6 +7,7 @@ from .. import ops
 from ..ops import incomplete, special
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .gamma import open_uniform
 
 
 class Uniform(Distribution):
@@ -74,11 +75,15 @@ class Beta(Distribution):
     :math:`\alpha\beta/((\alpha+\beta)^2(\alpha+\beta+1))`; mode
     :math:`(\alpha - 1)/(\alpha + \beta - 2)` for :math:`\alpha, \beta > 1` (NaN otherwise); entropy
     :math:`\log B(\alpha, \beta) - (\alpha-1)\psi(\alpha) - (\beta-1)\psi(\beta) + (\alpha+\beta-2)\psi(\alpha+\beta)`.
-    No ``rsample``; ``cdf`` and ``icdf`` are differentiable in every argument.
+    ``rsample``: :math:`x = I^{-1}_u(\alpha, \beta)` (``betaincinv``), :math:`u \sim U(0, 1)`, implicitly
+    reparameterized: :math:`\partial x/\partial\alpha = -\partial_\alpha I_x(\alpha, \beta)/p(x)` and the same in
+    :math:`\beta` (see :mod:`chainrule.distributions.gamma`), computed in float64 and kept inside
+    :math:`(0, 1)`.  ``cdf`` and ``icdf`` are differentiable in every argument.
     """
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.closed_unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
@@ -105,6 +110,14 @@ class Beta(Distribution):
         a = np.broadcast_to(np.asarray(self.concentration1.detach().numpy()), shape)
         b = np.broadcast_to(np.asarray(self.concentration0.detach().numpy()), shape)
         return ops.as_tensor(rng.beta(a, b).astype(self._dtype))
+
+    def rsample(self, sample_shape=(), rng=None):
+        u = self._noise(sample_shape, rng, open_uniform, dtype=np.float64)
+        a, b = (ops.astype(c, np.float64) for c in (self.concentration1, self.concentration0))
+        x = ops.astype(incomplete.betaincinv(a, b, u), self._dtype)
+        # a draw at an end of [0, 1] (concentrations far below 1) is moved just inside
+        finfo = np.finfo(self._dtype)
+        return ops.clip(x, float(finfo.tiny), 1.0 - float(finfo.epsneg))
 
     def _log_prob(self, value):
         a, b = self.concentration1, self.concentration0

@@ -255,9 +255,12 @@ class Distribution:
     def sample(self, sample_shape=(), rng=None):
         """Draws of shape ``sample_shape + batch_shape + event_shape`` (not differentiable).
 
-        ``rng``: an int seed or a ``numpy.random.Generator`` (the same seed, the same draws)."""
+        ``rng``: an int seed or a ``numpy.random.Generator`` (the same seed, the same draws).
+        A family with a sampler of its own (``_sample``: NumPy's gamma, beta and t generators,
+        faster than the inverse distribution functions behind their ``rsample``) uses it; the
+        others return ``rsample`` detached."""
         rng = generator(rng)
-        if self.has_rsample:
+        if self.has_rsample and type(self)._sample is Distribution._sample:
             return self.rsample(sample_shape, rng).detach()
         return self._sample(self._extended_shape(sample_shape), rng)
 
@@ -269,11 +272,11 @@ class Distribution:
     def _sample(self, shape, rng):
         raise NotImplementedError(f"{type(self).__name__}: sample is not implemented")
 
-    def _noise(self, sample_shape, rng, draw):
+    def _noise(self, sample_shape, rng, draw, dtype=None):
         """Parameter-free noise :math:`\\varepsilon` for ``rsample``, of the extended shape, in the
-        parameters' dtype: ``draw(generator, shape)`` is a NumPy sampler."""
+        parameters' dtype (or ``dtype``): ``draw(generator, shape)`` is a NumPy sampler."""
         shape = self._extended_shape(sample_shape)
-        return ops.as_tensor(np.asarray(draw(generator(rng), shape), dtype=self._dtype))
+        return ops.as_tensor(np.asarray(draw(generator(rng), shape), dtype=self._dtype if dtype is None else dtype))
 
     # -- moments ---------------------------------------------------------------------
     @property

@@ -4,6 +4,22 @@ chi-square, Weibull and Pareto.
 The gamma distribution function is the regularized incomplete gamma function
 :math:`P(\alpha, \beta x)` (``gammainc``), differentiable in :math:`x`, the rate and the
 shape :math:`\alpha` (:mod:`chainrule.ops.incomplete`).
+
+**Reparameterized gamma draws** (``rsample`` of :class:`Gamma`, :class:`Chi2`,
+:class:`InverseGamma`, and through them :class:`~chainrule.distributions.Dirichlet` and
+:class:`~chainrule.distributions.StudentT`) are *implicitly* reparameterized (Figurnov, Mohamed
+and Mnih, 2018): a draw :math:`x` with distribution function :math:`F(x; \alpha)` moves with
+:math:`\alpha` so that its probability level :math:`u = F(x; \alpha)` stays fixed,
+
+.. math:: \frac{\partial x}{\partial\alpha} = -\frac{\partial F(x; \alpha)/\partial\alpha}{p(x; \alpha)},
+
+the derivative of :math:`x = F^{-1}(u; \alpha)` by the implicit function theorem.  Here the
+draw is exactly that, :math:`x = P^{-1}(\alpha, u)` (``gammaincinv``) for a uniform :math:`u`
+(computed in float64 whatever the parameters' dtype, so that a :math:`u` near 1 is not
+rounded to 1), and the derivative is ``gammaincinv``'s: its numerator comes from the series
+and continued fractions of ``gammainc_da``, never from differentiating the root-finding
+iterations.  PyTorch's ``Gamma.rsample`` has the same gradient with other noise
+(``_standard_gamma_grad``).  ``sample`` keeps NumPy's faster gamma generator.
 """
 from __future__ import annotations
 
@@ -15,10 +31,32 @@ from . import constraints
 from .distribution import Distribution, broadcast_all
 
 _EULER_GAMMA = 0.5772156649015329
+_TINY64 = float(np.finfo(np.float64).tiny)
 
 
 def _numpy(t):
     return np.asarray(t.detach().numpy())
+
+
+def open_uniform(generator, shape):
+    """Uniform noise on the open interval (0, 1): NumPy's :math:`[0, 1)` with the point 0 (where
+    a quantile function is an endpoint of the support) moved to :math:`2^{-54}`."""
+    return np.maximum(generator.random(shape), 2.0 ** -54)
+
+
+def standard_gamma(concentration, u):
+    r"""Reparameterized Gamma(:math:`\alpha`, 1) draws :math:`x = P^{-1}(\alpha, u)` from float64
+    uniform noise ``u``, in float64, differentiable in :math:`\alpha` (implicit reparameterization:
+    see the module's notes).  A draw that underflows (:math:`\alpha \ll 1` and a small :math:`u`)
+    is raised to the smallest normal float64, so that a log density or a normalization of it
+    stays finite."""
+    x = incomplete.gammaincinv(ops.astype(concentration, np.float64), u)
+    return ops.maximum(x, _TINY64)
+
+
+def positive_in(x, dtype):
+    """``x`` (float64) in ``dtype``, at least the smallest normal number of ``dtype``."""
+    return ops.maximum(ops.astype(x, dtype), float(np.finfo(dtype).tiny))
 
 
 class Exponential(Distribution):
@@ -80,11 +118,14 @@ class Gamma(Distribution):
     Support :math:`(0, \infty)`; mean :math:`\alpha/\beta`; variance :math:`\alpha/\beta^2`; mode
     :math:`(\alpha - 1)/\beta` for :math:`\alpha \ge 1` (else 0); entropy
     :math:`\alpha - \log\beta + \log\Gamma(\alpha) + (1 - \alpha)\psi(\alpha)`.
-    No ``rsample``; ``cdf`` and ``icdf`` are differentiable in every argument.
+    ``rsample``: :math:`x = P^{-1}(\alpha, u)/\beta`, :math:`u \sim U(0, 1)`, implicitly
+    reparameterized in :math:`\alpha` (see the module's notes).  ``cdf`` and ``icdf`` are
+    differentiable in every argument.
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.positive
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -106,6 +147,10 @@ class Gamma(Distribution):
     def _sample(self, shape, rng):
         alpha = np.broadcast_to(_numpy(self.concentration), shape)
         return ops.as_tensor((rng.standard_gamma(alpha) / _numpy(self.rate)).astype(self._dtype))
+
+    def rsample(self, sample_shape=(), rng=None):
+        u = self._noise(sample_shape, rng, open_uniform, dtype=np.float64)
+        return positive_in(standard_gamma(self.concentration, u) / self.rate, self._dtype)
 
     def _log_prob(self, value):
         a = self.concentration
@@ -129,6 +174,7 @@ class Chi2(Gamma):
 
     Mean :math:`k`; variance :math:`2k`; mode :math:`\max(k - 2, 0)`; entropy
     :math:`\frac k2 + \log 2 + \log\Gamma(\frac k2) + (1 - \frac k2)\psi(\frac k2)`.
+    ``rsample`` is :class:`Gamma`'s, differentiable in :math:`k`.
     """
 
     arg_constraints = {"df": constraints.positive}
@@ -275,10 +321,13 @@ class InverseGamma(Distribution):
     Mean :math:`\beta/(\alpha - 1)` for :math:`\alpha > 1` (else :math:`\infty`); variance
     :math:`\beta^2/((\alpha-1)^2(\alpha-2))` for :math:`\alpha > 2` (else :math:`\infty`); mode
     :math:`\beta/(\alpha + 1)`; entropy :math:`\alpha + \log\beta + \log\Gamma(\alpha) - (1 + \alpha)\psi(\alpha)`.
+    ``rsample``: :math:`x = \beta/P^{-1}(\alpha, u)`, :math:`u \sim U(0, 1)`, implicitly
+    reparameterized in :math:`\alpha` (see the module's notes).
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.positive
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -305,6 +354,10 @@ class InverseGamma(Distribution):
     def _sample(self, shape, rng):
         alpha = np.broadcast_to(_numpy(self.concentration), shape)
         return ops.as_tensor((_numpy(self.rate) / rng.standard_gamma(alpha)).astype(self._dtype))
+
+    def rsample(self, sample_shape=(), rng=None):
+        u = self._noise(sample_shape, rng, open_uniform, dtype=np.float64)
+        return ops.astype(self.rate / standard_gamma(self.concentration, u), self._dtype)
 
     def _log_prob(self, value):
         a, b = self.concentration, self.rate

@@ -15,7 +15,8 @@ import numpy as np
 from .. import ops
 from ..ops import incomplete, special
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, broadcast_all, generator
+from .gamma import open_uniform, standard_gamma
 
 
 class _LocationScale(Distribution):
@@ -168,11 +169,15 @@ class StudentT(Distribution):
     :math:`\sigma^2\nu/(\nu - 2)` for :math:`\nu > 2`, :math:`\infty` for :math:`1 < \nu \le 2`,
     NaN otherwise; mode :math:`\mu`; entropy
     :math:`\frac{\nu+1}{2}\big(\psi(\frac{\nu+1}{2}) - \psi(\frac\nu2)\big) + \log\sqrt\nu + \log B(\frac\nu2, \frac12) + \log\sigma`.
-    No ``rsample``; ``cdf`` and ``icdf`` are differentiable in every argument.
+    ``rsample``: :math:`x = \mu + \sigma z\sqrt{\nu/(2g)}` with :math:`z \sim N(0, 1)` and
+    :math:`g \sim \mathrm{Gamma}(\nu/2, 1)` (so :math:`2g \sim \chi^2_\nu`), the gamma draw implicitly
+    reparameterized in :math:`\nu` (see :mod:`chainrule.distributions.gamma`).  ``cdf`` and
+    ``icdf`` are differentiable in every argument.
     """
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
+    has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
@@ -198,6 +203,14 @@ class StudentT(Distribution):
     def _sample(self, shape, rng):
         df, loc, scale = (np.asarray(t.detach().numpy()) for t in (self.df, self.loc, self.scale))
         return ops.as_tensor((loc + scale * rng.standard_t(np.broadcast_to(df, shape))).astype(self._dtype))
+
+    def rsample(self, sample_shape=(), rng=None):
+        rng = generator(rng)           # one generator for both noises (a seed would repeat itself)
+        z = self._noise(sample_shape, rng, lambda g, shape: g.standard_normal(shape), dtype=np.float64)
+        u = self._noise(sample_shape, rng, open_uniform, dtype=np.float64)
+        df = ops.astype(self.df, np.float64)
+        t = z * ops.sqrt(df / (2.0 * standard_gamma(0.5 * df, u)))
+        return self.loc + self.scale * ops.astype(t, self._dtype)
 
     def _log_prob(self, value):
         z = (value - self.loc) / self.scale

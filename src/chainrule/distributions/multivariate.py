@@ -18,6 +18,7 @@ from ..errors import ShapeError, fmt_shape
 from ..ops import special
 from . import constraints
 from .distribution import Distribution, as_float, broadcast_all, cached_property, float_dtype, generator
+from .gamma import open_uniform, standard_gamma
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -265,11 +266,13 @@ class Dirichlet(Distribution):
     Mean :math:`\alpha/\alpha_0`; variance :math:`\alpha_i(\alpha_0 - \alpha_i)/(\alpha_0^2(\alpha_0 + 1))`;
     mode :math:`(\alpha - 1)/(\alpha_0 - K)` when every :math:`\alpha_i > 1` (NaN otherwise); entropy
     :math:`\log B(\alpha) + (\alpha_0 - K)\psi(\alpha_0) - \sum_i(\alpha_i - 1)\psi(\alpha_i)`.
-    Sampled as normalized independent gamma draws; no ``rsample``.
+    ``rsample``: :math:`x = g/\sum_i g_i` for independent :math:`g_i \sim \mathrm{Gamma}(\alpha_i, 1)`,
+    each implicitly reparameterized (see :mod:`chainrule.distributions.gamma`).
     """
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
+    has_rsample = True
 
     def __init__(self, concentration, validate_args=None):
         (self.concentration,) = broadcast_all(concentration)
@@ -303,6 +306,11 @@ class Dirichlet(Distribution):
         alpha = np.broadcast_to(np.asarray(self.concentration.detach().numpy()), shape)
         draws = rng.standard_gamma(alpha)
         return ops.as_tensor((draws / draws.sum(axis=-1, keepdims=True)).astype(self._dtype))
+
+    def rsample(self, sample_shape=(), rng=None):
+        u = self._noise(sample_shape, rng, open_uniform, dtype=np.float64)
+        g = standard_gamma(self.concentration, u)
+        return ops.astype(g / ops.sum(g, axis=-1, keepdims=True), self._dtype)
 
     def _log_prob(self, value):
         a = self.concentration
