@@ -194,6 +194,23 @@ for _case, (_size, _k, _d, _p, _s) in _WINDOW_CASES.items():
                         case=_case))
 
 
+def _with_ones_reference(x, kernel, dilation, padding, stride):
+    """(C·kh·kw + 1, N, L): the columns, kernel-major, then a row of ones."""
+    cols = unfold_reference(x, kernel, dilation, padding, stride).transpose(1, 0, 2)
+    return np.concatenate([cols, np.ones((1,) + cols.shape[1:])])
+
+
+for _case in ("3×3", "padding, stride (overlapping)"):
+    _size, _k, _d, _p, _s = _WINDOW_CASES[_case]
+    _pp = _pairs(_p)
+    SPECS.append(OpSpec("unfold_with_ones",
+                        lambda x, k=_k, d=_d, p=_pp, s=_s: C._unfold_with_ones(x, kernel_size=k, dilation=d,
+                                                                              padding=p, stride=s),
+                        [real], [((2, 3) + _size,)],
+                        reference=lambda x, k=_k, d=_d, p=_p, s=_s: _with_ones_reference(x, k, d, p, s),
+                        case=_case))
+
+
 # ----------------------------------------------------------------------------- convolutions
 _CONV2D_CASES = {
     # label: (input shape, weight shape, keyword arguments)
