@@ -207,8 +207,12 @@ def test_a_real_ctrl_c_leaves_a_valid_checkpoint_and_the_resume_command(tmp_path
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     checkpoints = tmp_path / "digits-lenet" / "checkpoints"
     deadline = time.monotonic() + 60
-    while not (checkpoints / "epoch-0002").exists() and process.poll() is None and time.monotonic() < deadline:
+    # Wait for a second complete epoch, by name: only the newest two checkpoints are kept,
+    # so any particular directory is there for a short while only.
+    while (not [p for p in cr.train.list_checkpoints(checkpoints) if p.name >= "epoch-0002"]
+           and process.poll() is None and time.monotonic() < deadline):
         time.sleep(0.005)
+    assert process.poll() is None, "the run finished before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
