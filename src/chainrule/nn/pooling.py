@@ -139,7 +139,7 @@ def _max_pool2d_with_indices(x, kernel_size, dilation, padding, stride, out_size
     index = first.astype(np.int64)
     if dw != 1:
         index *= dw
-    if kw > 1 or dh * w != dw:
+    if dh * w != kw * dw:                      # zero when the rows of taps abut
         index += ns.multiply(first // kw, dh * w - kw * dw, dtype=np.int64)
     index = index.reshape(lead + (ho, wo))
     index += (ns.arange(ho) * sh - pt)[:, None] * w + (ns.arange(wo) * sw - pl)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff.batching import materialize
 from ..autodiff.primitive import linear, primitive
 from ..backend import xp
 from ..errors import ShapeError, fmt_shape
@@ -243,14 +242,6 @@ def _fold_batch(args, batched, size, **params):
     cols = transpose(args[0], (1, 0, 2, 3))                           # (B, K, N, L) -> (K, B, N, L)
     k, b, n, length = cols.shape
     return _split_images(_fold(reshape(cols, (k, b * n, length)), **params), size)
-
-
-def _images_batch(prim):
-    """Batching rule of an op on images (N, C, H, W) returning images: merge the batches."""
-    def rule(args, batched, size, **params):
-        args = [a if b else materialize(a, size) for a, b in zip(args, batched)]
-        return _split_images(prim(*[_merge_images(a) for a in args], **params), size)
-    return rule
 
 
 _unfold.defbatch(_columns_batch(_unfold))

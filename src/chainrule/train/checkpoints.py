@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..serialization import CheckpointError, sync_directory, usual_permissions, write_atomic
+from ..serialization import CheckpointError, sync_directory, usual_permissions
 from ..tensor import Tensor
 
 FORMAT = "chainrule-checkpoint/1"
