@@ -10,6 +10,15 @@ blocks of repeated calls (at least ``min_block`` seconds and 3 calls), round aft
 in an order reversed every other round, so that the slow phases of a shared machine hit
 all libraries alike; the result is the median over rounds of the per-call time.  Compare
 the ratios, not the absolute times, and treat differences under ~15% as ties.
+
+Each block starts with ``settle`` seconds of untimed calls.  Three thread runtimes share
+this process and its two cores (NumPy's OpenBLAS, SciPy's OpenBLAS, PyTorch's OpenMP), and
+a runtime's idle workers keep spinning after its last call (OpenBLAS's for up to about
+0.1 s, its ``THREAD_TIMEOUT``) — on the cores the next library now needs.  Measured on a
+256×256 LU, the first 50 ms after a switch ran the next library up to 20× slower.  The
+settling period lets the previous library's workers go to sleep, so each library is timed
+as in a program that uses it alone; what a library does to itself (chainrule alternating
+NumPy and SciPy calls) stays inside its own timed block.
 """
 from __future__ import annotations
 
@@ -58,8 +67,9 @@ def add_common_arguments(parser, repeats: int = 15):
 
 
 def interleaved_medians(fns: dict, repeats: int, *, min_block: float = 0.3, warmup: int = 3,
-                        clock=time.perf_counter, per_call: int = 1) -> dict:
-    """Median seconds per call (divided by ``per_call``) of each function in ``fns``."""
+                        clock=time.perf_counter, per_call: int = 1, settle: float = 0.15) -> dict:
+    """Median seconds per call (divided by ``per_call``) of each function in ``fns``; every
+    timed block follows ``settle`` seconds of untimed calls of the same function."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -67,7 +77,10 @@ def interleaved_medians(fns: dict, repeats: int, *, min_block: float = 0.3, warm
     names = list(fns)
     for r in range(repeats):
         for name in (names if r % 2 == 0 else names[::-1]):
-            fn, n, start = fns[name], 0, clock()
+            fn, settled = fns[name], time.perf_counter() + settle
+            while time.perf_counter() < settled:
+                fn()
+            n, start = 0, clock()
             while True:
                 fn()
                 n += 1

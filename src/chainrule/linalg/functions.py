@@ -18,6 +18,7 @@ import numpy as np
 import scipy.linalg
 
 from ..autodiff.primitive import primitive
+from ..backend import scipy_lapack_threads
 from ..ops.indexing import getitem
 from ..ops.shape import broadcast_to, concatenate, matrix_transpose
 from ..tensor import Tensor
@@ -31,7 +32,8 @@ __all__ = ["expm"]
 def _expm(a):
     require_finite("expm", a)
     # SciPy's expm (scaling and squaring with Padé approximants) takes stacks of matrices.
-    return scipy.linalg.expm(a)
+    with scipy_lapack_threads(a.shape[-1]):
+        return scipy.linalg.expm(a)
 
 
 def _frechet(a, e):
