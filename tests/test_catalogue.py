@@ -3,25 +3,13 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import catalogue, specs
+from chainrule import catalogue
 from chainrule.autodiff.primitive import REGISTRY
 from chainrule.latex import docstring_markdown, first_math, latex_to_text, summary
-from chainrule.specs import OpSpec, SpecResult
-
-
-@pytest.fixture
-def tanh_spec(monkeypatch):
-    """tanh's spec: the library's own when it has one, else a minimal one for these tests."""
-    found = [s for s in specs.all_specs() if s.name == "tanh"]
-    if found:
-        return found[0]
-    spec = OpSpec("tanh", cr.tanh, [specs.real], [((),), ((2, 3),)], np.tanh)
-    monkeypatch.setattr(specs.elementwise, "SPECS", [*specs.elementwise.SPECS, spec])
-    return spec
+from chainrule.specs import SpecResult
 
 
 # ----------------------------------------------------------------------------- LaTeX as text

@@ -19,17 +19,6 @@ DOCS = ROOT / "docs" / "derivatives.md"
 
 
 @pytest.fixture
-def tanh_spec(monkeypatch):
-    """tanh's spec: the library's own when it has one, else a minimal one for these tests."""
-    found = [s for s in specs.all_specs() if s.name == "tanh"]
-    if found:
-        return found[0]
-    spec = OpSpec("tanh", cr.tanh, [specs.real], [((),), ((2, 3),)], np.tanh)
-    monkeypatch.setattr(specs.elementwise, "SPECS", [*specs.elementwise.SPECS, spec])
-    return spec
-
-
-@pytest.fixture
 def broken_op(monkeypatch):
     """A primitive whose stated derivative is wrong (1 + y² instead of 1 - y²), with a spec;
     removed from the registry afterwards so that no other test sees it."""

@@ -142,22 +142,19 @@ class Categorical(Distribution):
         return ops.as_tensor(values)
 
 
-class OneHotCategorical(Distribution):
-    r"""A categorical draw written as a one-hot vector of length :math:`K` (``probs`` or ``logits``).
-
-    .. math:: P(x) = \textstyle\prod_k p_k^{x_k},\qquad x \in \{e_1, \dots, e_K\}
-
-    ``event_shape`` is ``(K,)``.  Mean :math:`p`; variance :math:`p(1 - p)`; mode the one-hot
-    vector of :math:`\arg\max_k p_k`; entropy :math:`-\sum_k p_k\log p_k`.
-    """
+class _CategoryCounts(Distribution):
+    """What the one-hot categorical and the multinomial share: a vector of :math:`K` counts, one
+    per category, of categorical draws with one ``probs`` (or ``logits``) vector.  The
+    parameter is held, validated and normalized by an inner :class:`Categorical`; the event
+    axis is its categories."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.one_hot
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
         self._dtype = self._categorical._dtype
         k = self._categorical._num_events
+        # the categorical has validated the parameter; its setting carries over to log_prob
         super().__init__(self._categorical.batch_shape, (k,), validate_args=False)
         self._validate_args = self._categorical._validate_args
 
@@ -168,6 +165,18 @@ class OneHotCategorical(Distribution):
     @property
     def logits(self):
         return self._categorical.logits
+
+
+class OneHotCategorical(_CategoryCounts):
+    r"""A categorical draw written as a one-hot vector of length :math:`K` (``probs`` or ``logits``).
+
+    .. math:: P(x) = \textstyle\prod_k p_k^{x_k},\qquad x \in \{e_1, \dots, e_K\}
+
+    ``event_shape`` is ``(K,)``.  Mean :math:`p`; variance :math:`p(1 - p)`; mode the one-hot
+    vector of :math:`\arg\max_k p_k`; entropy :math:`-\sum_k p_k\log p_k`.
+    """
+
+    support = constraints.one_hot
 
     @property
     def mean(self):
@@ -195,7 +204,7 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
 
-class Multinomial(Distribution):
+class Multinomial(_CategoryCounts):
     r"""Counts of ``total_count`` :math:`n` categorical draws over :math:`K` categories (``probs`` or ``logits``).
 
     .. math:: P(x) = \frac{n!}{\prod_k x_k!}\prod_k p_k^{x_k},\qquad x_k \in \{0, 1, \dots\},\ \textstyle\sum_k x_k = n
@@ -205,29 +214,15 @@ class Multinomial(Distribution):
     (each count is binomial).  ``total_count`` is a Python int, as in PyTorch.
     """
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if isinstance(total_count, bool) or not isinstance(total_count, (int, np.integer)) or total_count < 0:
             raise ValueError(f"Multinomial: total_count must be a non-negative int, got {total_count!r}")
         self.total_count = int(total_count)
-        self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
-        self._dtype = self._categorical._dtype
-        k = self._categorical._num_events
-        super().__init__(self._categorical.batch_shape, (k,), validate_args=False)
-        self._validate_args = self._categorical._validate_args
+        super().__init__(probs, logits, validate_args)
 
     @property
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
 
     @property
     def mean(self):

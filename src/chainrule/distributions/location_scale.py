@@ -20,6 +20,10 @@ from .gamma import open_uniform, standard_gamma
 
 
 class _LocationScale(Distribution):
+    r"""A location–scale family on the real line, :math:`X = \mu + s\,Z` with ``loc`` :math:`\mu`
+    and ``scale`` :math:`s > 0`, symmetric about its mode :math:`\mu` (the normal of
+    :mod:`.normal` is one too)."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True

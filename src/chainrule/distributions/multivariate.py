@@ -64,7 +64,32 @@ def _require_square(name, matrix, k, cls):
                          f"{k}, got shape {fmt_shape(tuple(matrix.shape))}")
 
 
-class MultivariateNormal(Distribution):
+class _MultivariateGaussian(Distribution):
+    r"""What every multivariate normal shares, whatever the form of its covariance: support
+    :math:`\mathbb R^k`, mean and mode :math:`\mu` (``loc``), and the entropy
+    :math:`\tfrac12 k(1 + \log 2\pi) + \tfrac12\log\det\Sigma` from the subclass's ``_log_det``."""
+
+    support = constraints.real_vector
+    has_rsample = True
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    def _log_det(self):
+        r""":math:`\log\det\Sigma`."""
+        raise NotImplementedError
+
+    def entropy(self):
+        k = self._event_shape[0]
+        return ops.broadcast_to(0.5 * k * (1.0 + _LOG_2PI) + 0.5 * self._log_det(), self._batch_shape)
+
+
+class MultivariateNormal(_MultivariateGaussian):
     r"""The multivariate normal :math:`\mathcal N(\mu, \Sigma)` in :math:`\mathbb R^k`, given by ``loc``
     :math:`\mu` and exactly one of ``covariance_matrix`` :math:`\Sigma`, ``precision_matrix``
     :math:`\Sigma^{-1}` or ``scale_tril`` :math:`L` (lower triangular, positive diagonal, :math:`\Sigma = LL^\top`).
@@ -80,8 +105,6 @@ class MultivariateNormal(Distribution):
 
     arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
                        "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
-    support = constraints.real_vector
-    has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
         given = {n: m for n, m in (("covariance_matrix", covariance_matrix), ("precision_matrix", precision_matrix),
@@ -128,17 +151,12 @@ class MultivariateNormal(Distribution):
                                 self._batch_shape + self._event_shape * 2)
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         factor = self._scale_tril
         return ops.broadcast_to(ops.sum(factor * factor, axis=-1), self._batch_shape + self._event_shape)
+
+    def _log_det(self):
+        return 2.0 * _half_log_det(self._scale_tril)
 
     def rsample(self, sample_shape=(), rng=None):
         eps = self._noise(sample_shape, rng, lambda g, shape: g.standard_normal(shape))
@@ -149,13 +167,8 @@ class MultivariateNormal(Distribution):
         distance = _batch_mahalanobis(self._scale_tril, value - self.loc)
         return -0.5 * (k * _LOG_2PI + distance) - _half_log_det(self._scale_tril)
 
-    def entropy(self):
-        k = self._event_shape[0]
-        value = 0.5 * k * (1.0 + _LOG_2PI) + _half_log_det(self._scale_tril)
-        return ops.broadcast_to(value, self._batch_shape)
 
-
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(_MultivariateGaussian):
     r"""The multivariate normal with covariance :math:`\Sigma = WW^\top + D`: ``loc`` :math:`\mu` (k),
     ``cov_factor`` :math:`W` (k × r) and ``cov_diag`` :math:`D` (k, positive).
 
@@ -173,8 +186,6 @@ class LowRankMultivariateNormal(Distribution):
 
     arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.independent(constraints.real, 2),
                        "cov_diag": constraints.independent(constraints.positive, 1)}
-    support = constraints.real_vector
-    has_rsample = True
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
         dtype = float_dtype(loc, cov_factor, cov_diag)
@@ -198,14 +209,6 @@ class LowRankMultivariateNormal(Distribution):
         w_over_d = cov_factor / ops.expand_dims(cov_diag, -1)
         capacitance = ops.eye(rank, dtype=dtype) + ops.matmul(ops.matrix_transpose(cov_factor), w_over_d)
         self._capacitance_tril = linalg.cholesky(capacitance)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
@@ -249,10 +252,6 @@ class LowRankMultivariateNormal(Distribution):
         correction = _batch_mahalanobis(self._capacitance_tril, projected)
         distance = ops.sum(diff * diff / d, axis=-1) - correction
         return -0.5 * (k * _LOG_2PI + distance + self._log_det())
-
-    def entropy(self):
-        k = self._event_shape[0]
-        return ops.broadcast_to(0.5 * k * (1.0 + _LOG_2PI) + 0.5 * self._log_det(), self._batch_shape)
 
 
 class Dirichlet(Distribution):

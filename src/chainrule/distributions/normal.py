@@ -14,11 +14,12 @@ from .. import ops
 from ..ops import special
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .location_scale import _LocationScale
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-class Normal(Distribution):
+class Normal(_LocationScale):
     r"""The normal (Gaussian) distribution :math:`\mathcal N(\mu, \sigma^2)`, ``loc`` :math:`\mu`, ``scale`` :math:`\sigma > 0`.
 
     .. math::
@@ -31,21 +32,8 @@ class Normal(Distribution):
     :math:`\varepsilon \sim \mathcal N(0, 1)`.
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        self._dtype = self.loc.dtype
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
@@ -61,11 +49,11 @@ class Normal(Distribution):
         return self.loc + self.scale * eps
 
     def _log_prob(self, value):
-        z = (value - self.loc) / self.scale
+        z = self._z(value)
         return -0.5 * (z * z) - ops.log(self.scale) - _HALF_LOG_2PI
 
     def _cdf(self, value):
-        return special.ndtr((value - self.loc) / self.scale)
+        return special.ndtr(self._z(value))
 
     def _icdf(self, q):
         return self.loc + self.scale * special.ndtri(q)

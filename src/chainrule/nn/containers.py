@@ -17,6 +17,22 @@ def _as_module(value, where):
     return value
 
 
+def _position(idx, n: int, owner: str) -> int:
+    """The position in ``0, ..., n-1`` of the index ``idx`` (negative counts from the end)."""
+    idx = operator.index(idx)
+    if not -n <= idx < n:
+        raise IndexError(f"{owner}: index {idx} is out of range for {n} modules")
+    return idx % n
+
+
+def _renumber(modules, items) -> None:
+    """Hold ``items`` under the names "0", "1", ... in order, as PyTorch's sequences do after a
+    deletion or an insertion."""
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
+
 class Sequential(Module):
     r"""Modules applied one after another: :math:`y = f_n(\cdots f_2(f_1(x)))`.
 
@@ -40,11 +56,7 @@ class Sequential(Module):
         return x
 
     def _index(self, idx):
-        n = len(self._modules)
-        idx = operator.index(idx)
-        if not -n <= idx < n:
-            raise IndexError(f"{type(self).__name__}: index {idx} is out of range for {n} modules")
-        return idx % n
+        return _position(idx, len(self._modules), type(self).__name__)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -59,11 +71,7 @@ class Sequential(Module):
         keys = list(self._modules)
         for key in (keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]):
             del self._modules[key]
-        # renumber, so names stay "0", "1", ... as PyTorch's do
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -89,11 +97,7 @@ class ModuleList(Module):
             self.extend(modules)
 
     def _index(self, idx):
-        n = len(self._modules)
-        idx = operator.index(idx)
-        if not -n <= idx < n:
-            raise IndexError(f"ModuleList: index {idx} is out of range for {n} modules")
-        return idx % n
+        return _position(idx, len(self._modules), "ModuleList")
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -106,9 +110,7 @@ class ModuleList(Module):
     def __delitem__(self, idx):
         items = list(self._modules.values())
         del items[idx if isinstance(idx, slice) else self._index(idx)]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, items)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -131,9 +133,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, _as_module(module, "ModuleList.insert"))
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, items)
 
 
 class ModuleDict(Module):

@@ -32,7 +32,30 @@ def _empty(shape, dtype):
     return np.empty(shape, dtype=dtypes.get_default_dtype() if dtype is None else np.dtype(dtype))
 
 
-class _ConvNd(Module):
+def _check_groups(name, in_channels, out_channels, groups) -> None:
+    """Channel groups must divide both channel counts (each group convolves its own slice)."""
+    if groups < 1 or in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: groups={groups} must be positive and divide in_channels={in_channels} "
+                         f"and out_channels={out_channels}")
+
+
+class _Convolution(Module):
+    """What every convolution layer shares: a ``weight`` and an optional ``bias`` of
+    ``out_channels``, and PyTorch's initialization of both."""
+
+    def _create_parameters(self, weight_shape, bias, dtype, generator) -> None:
+        self.weight = Parameter(_empty(weight_shape, dtype))
+        if bias:
+            self.bias = Parameter(_empty((self.out_channels,), dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        init.default_weight_and_bias_(self.weight, self.bias, generator)
+
+
+class _ConvNd(_Convolution):
     """What Conv1d and Conv2d share: parameters, initialization, padding modes."""
 
     spatial = 2
@@ -41,9 +64,7 @@ class _ConvNd(Module):
                  bias=True, padding_mode="zeros", device=None, dtype=None, generator=None):
         super().__init__()
         name = type(self).__name__
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: groups={groups} must be positive and divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
+        _check_groups(name, in_channels, out_channels, groups)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         if isinstance(padding, str) and padding not in ("same", "valid"):
@@ -59,15 +80,8 @@ class _ConvNd(Module):
         else:
             self.padding = _spatial(padding, "padding", name, 0, self.spatial, 0)[2 - self.spatial:]
         self.groups, self.padding_mode = int(groups), padding_mode
-        self.weight = Parameter(_empty((self.out_channels, self.in_channels // self.groups) + self.kernel_size, dtype))
-        if bias:
-            self.bias = Parameter(_empty((self.out_channels,), dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(generator)
-
-    def reset_parameters(self, generator=None) -> None:
-        init.default_weight_and_bias_(self.weight, self.bias, generator)
+        self._create_parameters((self.out_channels, self.in_channels // self.groups) + self.kernel_size, bias,
+                                dtype, generator)
 
     def forward(self, input):
         padding = self.padding
@@ -125,7 +139,7 @@ class Conv1d(_ConvNd):
     spatial = 1
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_Convolution):
     r"""Transposed 2-D convolution layer (PyTorch's ``nn.ConvTranspose2d``): the adjoint of a
     :class:`Conv2d` with the same geometry, applied to (N, C_in, H, W) inputs, plus a bias.
 
@@ -141,9 +155,7 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None, generator=None):
         super().__init__()
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: groups={groups} must be positive and divide in_channels="
-                             f"{in_channels} and out_channels={out_channels}")
+        _check_groups("ConvTranspose2d", in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in PyTorch), "
                              f"got {padding_mode!r}")
@@ -154,16 +166,9 @@ class ConvTranspose2d(Module):
         self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d", 0)
         self.dilation = _pair(dilation, "dilation", "ConvTranspose2d", 1)
         self.groups, self.padding_mode = int(groups), padding_mode
-        self.weight = Parameter(_empty((self.in_channels, self.out_channels // self.groups) + self.kernel_size,
-                                       dtype))
-        if bias:
-            self.bias = Parameter(_empty((self.out_channels,), dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(generator)
-
-    def reset_parameters(self, generator=None) -> None:
-        init.default_weight_and_bias_(self.weight, self.bias, generator)
+        # the adjoint's weight: input channels first
+        self._create_parameters((self.in_channels, self.out_channels // self.groups) + self.kernel_size, bias,
+                                dtype, generator)
 
     def _output_padding(self, input, output_size):
         """The output padding that gives ``output_size`` (PyTorch's rule and error)."""

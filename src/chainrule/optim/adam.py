@@ -36,6 +36,20 @@ def _decay_weights(param: Tensor, grad, group: dict, decoupled: bool):
     return grad + weight_decay * param.data
 
 
+def _check_moment_options(where: str, group: dict, *more: str) -> None:
+    """The options of every Adam variant: ``lr``, ``eps``, ``weight_decay`` (and ``more``) ≥ 0,
+    and both ``betas`` in :math:`[0, 1)`."""
+    for option in ("lr", "eps", "weight_decay") + more:
+        check_nonnegative(where, option, group[option])
+    check_betas(where, group["betas"])
+
+
+def _start_moments(param: Tensor, state: dict) -> None:
+    r""":math:`m_0 = v_0 = 0`: the two moving averages start at zero (hence the bias correction)."""
+    state["exp_avg"] = buffer_like(param)
+    state["exp_avg_sq"] = buffer_like(param)
+
+
 def _update_moments(grad, state: dict, beta1: float, beta2: float) -> None:
     r""":math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`, in place."""
     exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
@@ -95,17 +109,12 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_options(self, group: dict) -> None:
-        where = type(self).__name__
-        check_nonnegative(where, "lr", group["lr"])
-        check_nonnegative(where, "eps", group["eps"])
-        check_betas(where, group["betas"])
-        check_nonnegative(where, "weight_decay", group["weight_decay"])
+        _check_moment_options(type(self).__name__, group)
 
     def _update(self, param: Tensor, grad, group: dict, state: dict) -> None:
         if not state:
             state["step"] = 0
-            state["exp_avg"] = buffer_like(param)
-            state["exp_avg_sq"] = buffer_like(param)
+            _start_moments(param, state)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = buffer_like(param)
         state["step"] += 1
@@ -189,10 +198,7 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def _check_options(self, group: dict) -> None:
-        check_nonnegative("Adamax", "lr", group["lr"])
-        check_nonnegative("Adamax", "eps", group["eps"])
-        check_betas("Adamax", group["betas"])
-        check_nonnegative("Adamax", "weight_decay", group["weight_decay"])
+        _check_moment_options("Adamax", group)
 
     def _update(self, param: Tensor, grad, group: dict, state: dict) -> None:
         if not state:
@@ -201,8 +207,7 @@ class Adamax(Optimizer):
             state["exp_inf"] = buffer_like(param)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.data
+        grad = _decay_weights(param, grad, group, decoupled=False)
         exp_avg, exp_inf = state["exp_avg"].data, state["exp_inf"].data
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_inf *= beta2
@@ -260,16 +265,13 @@ class NAdam(Optimizer):
                                       maximize=maximize))
 
     def _check_options(self, group: dict) -> None:
-        for option in ("lr", "eps", "weight_decay", "momentum_decay"):
-            check_nonnegative("NAdam", option, group[option])
-        check_betas("NAdam", group["betas"])
+        _check_moment_options("NAdam", group, "momentum_decay")
 
     def _update(self, param: Tensor, grad, group: dict, state: dict) -> None:
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
-            state["exp_avg"] = buffer_like(param)
-            state["exp_avg_sq"] = buffer_like(param)
+            _start_moments(param, state)
         state["step"] += 1
         step, lr = state["step"], group["lr"]
         beta1, beta2 = group["betas"]
@@ -333,15 +335,12 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
     def _check_options(self, group: dict) -> None:
-        for option in ("lr", "eps", "weight_decay"):
-            check_nonnegative("RAdam", option, group[option])
-        check_betas("RAdam", group["betas"])
+        _check_moment_options("RAdam", group)
 
     def _update(self, param: Tensor, grad, group: dict, state: dict) -> None:
         if not state:
             state["step"] = 0
-            state["exp_avg"] = buffer_like(param)
-            state["exp_avg_sq"] = buffer_like(param)
+            _start_moments(param, state)
         state["step"] += 1
         step, lr = state["step"], group["lr"]
         beta1, beta2 = group["betas"]
