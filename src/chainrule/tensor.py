@@ -261,7 +261,7 @@ class Tensor:
         self._inplace_check(name)
         o = other._data if isinstance(other, Tensor) else other
         if isinstance(o, np.ndarray) or hasattr(o, "__array_namespace__"):
-            if np.broadcast_shapes(self.shape, o.shape) != self.shape:
+            if o.shape != self._data.shape and np.broadcast_shapes(self._data.shape, o.shape) != self._data.shape:
                 from .errors import ShapeError, fmt_shape
                 raise ShapeError(f"{name}: cannot update a {fmt_shape(self.shape)} tensor in place "
                                  f"with a {fmt_shape(o.shape)} operand")

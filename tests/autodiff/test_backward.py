@@ -303,3 +303,62 @@ class TestAgainstTorch:
         np.testing.assert_allclose(gW.detach().numpy(), tgW.detach().numpy(), rtol=1e-10)
         np.testing.assert_allclose(W.grad.numpy(), hW.numpy(), rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(x.grad.numpy(), hx.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- rules that never read `out`
+def test_rules_read_output_reads_the_bytecode():
+    import functools
+
+    from chainrule.autodiff.primitive import rules_read_output
+
+    class Rules:
+        def reads(self, g, out, x):
+            return g * out
+
+        def ignores(self, g, out, x):
+            return g
+
+    def captures(g, out, x):
+        return (lambda: out)()
+
+    assert rules_read_output(lambda g, out, x: g * out)
+    assert not rules_read_output(lambda g, out, x: g, None)
+    assert rules_read_output(lambda g, out, x: g, lambda g, out, x: out)       # any rule reading it counts
+    assert rules_read_output(captures)                                         # read by an inner function
+    assert rules_read_output(Rules().reads) and not rules_read_output(Rules().ignores)   # `self` skipped
+    assert rules_read_output(functools.partial(lambda g, out, x: g))           # cannot inspect: assume it reads
+    assert rules_read_output(lambda *args: args[0])
+
+
+def test_a_rule_that_never_reads_out_receives_none_and_the_gradient_is_right():
+    from chainrule.autodiff.primitive import Primitive
+
+    seen = []
+    twice = Primitive(lambda x: 2 * x, "twice", register=False)
+
+    def rule(g, out, x):
+        seen.append(out)
+        return 2 * g
+    twice.defvjp(rule)
+    assert twice.vjp_reads_out                                  # `seen.append(out)` reads it
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    twice(x).sum().backward()
+    assert isinstance(seen[-1], cr.Tensor)
+
+    twice.defvjp(lambda g, out, x: 2 * g)
+    assert not twice.vjp_reads_out
+    x.grad = None
+    twice(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    # second order through the same rule, with create_graph
+    g, = cr.grad(lambda v: cr.grad(lambda w: (twice(w) * w).sum())(v).sum(), argnums=(0,))(cr.tensor([1.0, 3.0]))
+    np.testing.assert_array_equal(g.numpy(), [4.0, 4.0])
+
+
+def test_common_primitives_skip_wrapping_their_output():
+    """The transposes of linear maps and the rules of matmul and sum never read `out`."""
+    from chainrule.autodiff.primitive import REGISTRY
+    for name in ("add", "subtract", "negative", "matmul", "sum", "reshape", "transpose", "getitem"):
+        assert not REGISTRY[name].vjp_reads_out, name
+    for name in ("multiply", "exp", "tanh", "relu", "log_softmax"):
+        assert REGISTRY[name].vjp_reads_out, name

@@ -43,8 +43,8 @@ def materialize(a, size: int):
 
 
 def normalize_axis(axis: int, ndim: int, op: str = "") -> int:
-    from ..errors import ShapeError
     if not -ndim <= axis < max(ndim, 1):
+        from ..errors import ShapeError
         raise ShapeError(f"{op}: axis {axis} is out of range for a tensor of rank {ndim}")
     return axis % ndim if ndim else 0
 

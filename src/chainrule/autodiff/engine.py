@@ -209,11 +209,7 @@ def apply(prim, args, params):
     try:
         out = prim.impl(*datas, **params)
     except ValueError as e:
-        if "broadcast" in str(e):
-            from ..errors import ShapeError
-            shapes = " and ".join(fmt_shape(np.shape(d)) for d in datas if hasattr(d, "shape"))
-            raise ShapeError(f"{prim.name}: shapes {shapes} cannot be broadcast together (aligned from the "
-                             f"right, each pair of dimensions must be equal or 1)") from None
+        _raise_broadcast_error(prim, datas, e)
         raise
     if state.hooks:
         if state.anomaly:
@@ -232,6 +228,52 @@ def apply(prim, args, params):
     if record:
         return Tensor._wrap(out, _record(prim, args, params, out, wanting), True)
     return Tensor._wrap(out)
+
+
+def apply_operator(prim, x, y):
+    """``apply(prim, (x, y), {})`` for the arithmetic operators (``x + y``, ``x * y``, ...),
+    with the loop over the arguments unrolled: these are the most frequent calls of a
+    training step, and the unrolled version saves about a tenth of the per-op overhead.
+    Anything unusual — a transform's box, anomaly mode or tracing — takes :func:`apply`.
+    """
+    wanting = 0
+    if isinstance(x, Tensor):
+        if x._level is not None:
+            return bind(prim, (x, y), {})
+        xd = x._data
+        if x.requires_grad:
+            wanting = 1
+    else:
+        xd = x
+    if isinstance(y, Tensor):
+        if y._level is not None:
+            return bind(prim, (x, y), {})
+        yd = y._data
+        if y.requires_grad:
+            wanting |= 2
+    else:
+        yd = y
+    if state.hooks:
+        return apply(prim, (x, y), {})
+    try:
+        out = prim.impl(xd, yd)
+    except ValueError as e:
+        _raise_broadcast_error(prim, (xd, yd), e)
+        raise
+    if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+        out = np.asarray(out)
+    if wanting and prim.differentiable and state.paused == 0:
+        return Tensor._wrap(out, _record(prim, (x, y), {}, out, wanting), True)
+    return Tensor._wrap(out)
+
+
+def _raise_broadcast_error(prim, datas, error):
+    """NumPy's broadcasting ValueError, restated with the operation and both shapes."""
+    if "broadcast" in str(error):
+        from ..errors import ShapeError
+        shapes = " and ".join(fmt_shape(np.shape(d)) for d in datas if hasattr(d, "shape"))
+        raise ShapeError(f"{prim.name}: shapes {shapes} cannot be broadcast together (aligned from the "
+                         f"right, each pair of dimensions must be equal or 1)") from None
 
 
 def _array(o):

@@ -23,10 +23,15 @@ further code.
 
 The engine, not the rules, sums cotangents over broadcast axes, skips inputs
 that need no gradient, treats ``None`` as a symbolic zero and adds contributions.
+A reverse rule that never reads ``out`` (the transpose of a linear map, the rules
+of ``matmul`` or ``sum``) receives ``None`` there: the reverse pass then need not
+wrap the saved output in a tensor for it (:func:`rules_read_output`).
 """
 from __future__ import annotations
 
+import dis
 import functools
+import types
 
 REGISTRY: dict[str, "Primitive"] = {}
 
@@ -59,6 +64,7 @@ class Primitive:
         # Which inputs get a cotangent, by the bit pattern of inputs requiring gradients:
         # filled by the engine, so recording a node allocates no new tuple.
         self.parent_sets: dict[int, tuple] = {}
+        self.vjp_reads_out = True      # False when no reverse rule reads `out` (rules_read_output)
         functools.update_wrapper(self, impl)
         if register:
             if self.name in REGISTRY:
@@ -79,6 +85,7 @@ class Primitive:
         """One vector-Jacobian rule per input: ``rule(g, out, *inputs, **params)``."""
         self.vjp_rules = rules
         self.parent_sets.clear()
+        self.vjp_reads_out = rules_read_output(*rules, self.vjp_joint)
         return self
 
     def defjvp(self, *rules) -> "Primitive":
@@ -91,6 +98,7 @@ class Primitive:
         for ops whose input cotangents share work (a factorization, a recomputation)."""
         self.vjp_joint = rule
         self.parent_sets.clear()
+        self.vjp_reads_out = rules_read_output(rule, *(self.vjp_rules or ()))
         return self
 
     def defjvp_joint(self, rule) -> "Primitive":
@@ -176,7 +184,34 @@ class Elementwise(Primitive):
         self.vjp_rules = tuple(vjp_rule(f) for f in fns)
         self.jvp_rules = tuple(jvp_rule(f) for f in fns)
         self.parent_sets.clear()
+        self.vjp_reads_out = True         # the partials receive `out`
         return self
+
+
+def rules_read_output(*rules) -> bool:
+    """Whether any of the rules ``rule(g, out, *inputs)`` (``None``: no rule) may read ``out``.
+
+    Read off each rule's bytecode, once, when the rules are declared: ``out`` is read if
+    any instruction loads the rule's second parameter, or an inner function captures it.
+    Whatever cannot be inspected (a builtin, a callable object, a rule taking ``*args``)
+    counts as reading it.
+    """
+    for rule in rules:
+        if rule is None:
+            continue
+        bound = 1 if isinstance(rule, types.MethodType) else 0        # `self` comes first
+        code = getattr(rule, "__code__", None)
+        if code is None or code.co_argcount < 2 + bound:
+            return True
+        name = code.co_varnames[1 + bound]
+        if name in code.co_cellvars:
+            return True
+        for instruction in dis.get_instructions(code):
+            value = instruction.argval
+            if ("FAST" in instruction.opname or "DEREF" in instruction.opname) and (
+                    value == name or (isinstance(value, tuple) and name in value)):
+                return True
+    return False
 
 
 def _times(a, partial):

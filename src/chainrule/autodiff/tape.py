@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import GraphError, fmt_shape
 from ..tensor import Tensor
-from .engine import _current_rule, state
+from .engine import _ABSENT, _current_rule, state
 
 
 def retain(tensor: Tensor) -> None:
@@ -79,12 +79,16 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
                 _check_versions(node)
             if node.kept is not None:
                 _keep_retained(node, g, create_graph)
+            prim, params, boxes, rest = node.prim, node.params, node.boxes, node.rest
+            # node.inputs, inlined (hot): two slots for unary and binary ops, else a tuple
+            inputs = (node.first, node.second) if rest is None else (node.first,) if rest is _ABSENT else rest
             out = node.out
-            if out.__class__ is tuple:
+            if not prim.vjp_reads_out:                   # no rule reads it: nothing to wrap
+                out = None
+            elif out.__class__ is tuple:
                 out = node.output(create_graph)
             elif not isinstance(out, Tensor):            # level 0 keeps the array: wrap it for the rules
                 out = Tensor._wrap(out, node if create_graph else None, create_graph)
-            prim, inputs, params, boxes = node.prim, node.inputs, node.params, node.boxes
             sources = inputs if boxes is None else boxes
             if named:
                 _current_rule.append(prim.name)
@@ -105,7 +109,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
                     continue
                 p = sources[i]
                 cd, pd = ct._data, p._data
-                if cd is None or pd is None or cd.shape != pd.shape or cd.dtype != pd.dtype:
+                if cd is None or pd is None or cd.shape != pd.shape or (cd.dtype is not pd.dtype
+                                                                         and cd.dtype != pd.dtype):
                     ct = _unbroadcast(ct, p)
                 if p._node is None:
                     acc.add(p, ct)
@@ -162,7 +167,12 @@ class _Accumulator:
     def add(self, leaf, ct):
         """Add ``ct`` to the cotangent of the leaf tensor ``leaf``."""
         prev = self.leaves.get(leaf)
-        self.leaves[leaf] = ct if prev is None else self.sum(leaf, prev, ct)
+        if prev is None:
+            self.leaves[leaf] = ct
+        elif self.in_place and leaf in self.owned:        # the common case, inlined (hot)
+            prev._data += ct._data
+        else:
+            self.leaves[leaf] = self.sum(leaf, prev, ct)
 
     def send(self, t, ct):
         """Add ``ct`` to the cotangent waiting at the node that computed ``t``."""

@@ -18,7 +18,7 @@ from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004
 from .shape import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
-from ..autodiff.engine import apply
+from ..autodiff.engine import apply_operator
 from ..autodiff.primitive import Primitive
 from ..tensor import Tensor
 
@@ -30,12 +30,12 @@ def _binary(op, reflected=False):
     """The operator method that applies ``op`` to ``(self, other)`` (or ``(other, self)``).
 
     Operators are the hottest path of the library (a training step is made of them), so
-    a primitive is handed straight to the engine's ``apply``, skipping one call.
+    a primitive is handed straight to the engine's ``apply_operator``, skipping one call.
     """
     if isinstance(op, Primitive):
         if reflected:
-            return lambda self, other: apply(op, (other, self), {})
-        return lambda self, other: apply(op, (self, other), {})
+            return lambda self, other: apply_operator(op, other, self)
+        return lambda self, other: apply_operator(op, self, other)
     if reflected:
         return lambda self, other: op(other, self)
     return lambda self, other: op(self, other)

@@ -178,18 +178,22 @@ def moveaxis(x, source, destination) -> Tensor:
 
 def matrix_transpose(x) -> Tensor:
     """Swap the last two axes (``x.mT``): the transpose of each matrix in a batch."""
-    if x.ndim < 2:
+    nd = x.ndim
+    if nd < 2:
         raise ShapeError(f"mT: needs at least 2 dimensions, got {fmt_shape(x.shape)}")
-    return swapaxes(x, -1, -2)
+    return _transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 # ----------------------------------------------------------------------------- broadcasting
 def _sum_to(g, shape):
     """Adjoint of broadcasting: sum ``g`` down to ``shape``."""
-    from .reductions import sum as _sum
+    from .reductions import _sum          # the primitive: these axes are already normalized
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    return reshape(_sum(g, axis=axes), shape) if axes else reshape(g, shape)
+    g_shape = g.shape
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
+    if not kept:                       # only new leading axes (a bias): the sum has the shape already
+        return _sum(g, axis=tuple(range(lead)), keepdims=False) if lead else g
+    return reshape(_sum(g, axis=tuple(range(lead)) + kept, keepdims=False), shape)
 
 
 @linear(name="broadcast_to")
