@@ -11,8 +11,7 @@ derivative results"):
 so :math:`\overline{A} = -A^{-\top}\, \overline{X}\, A^{-\top}` for :math:`X = A^{-1}` and
 :math:`\overline{A} = \overline{\ell}\, A^{-\top}` for :math:`\ell = \log|\det A|`.  The
 rules are written with differentiable operations (the inverse, or a solve with
-:math:`A^\top` that reuses the LU factors of the forward pass for a single matrix and
-for stacks of matrices of order ≥ 32), so
+:math:`A^\top` that reuses the LU factors of the forward pass for a single matrix), so
 second derivatives come for free: the Hessian of :math:`\log|\det A|` is the map
 :math:`E \mapsto -(A^{-1} E A^{-1})^\top`.
 
@@ -158,8 +157,8 @@ def det(a) -> Tensor:
         d\,(\det A) = \det A \,\operatorname{tr}(A^{-1} dA), \qquad
         \overline{A} = \bar d\, \det A\, A^{-\top}
 
-    The derivative is Jacobi's formula; for a single matrix (and a stack of matrices of
-    order ≥ 32) it reuses the LU factors of the forward pass.  It needs :math:`A^{-1}`, so at a singular matrix (where the derivative is
+    The derivative is Jacobi's formula; for a single matrix it reuses the LU factors of the
+    forward pass.  It needs :math:`A^{-1}`, so at a singular matrix (where the derivative is
     the adjugate) it raises :class:`~chainrule.LinAlgError`.  For logarithms of determinants
     use :func:`slogdet`, which neither overflows nor underflows.
     """
@@ -223,8 +222,8 @@ def slogdet(a) -> SlogdetResult:
         d\ell = \operatorname{tr}(A^{-1} dA), \qquad \overline{A} = \bar\ell\, A^{-\top},
         \qquad \frac{\partial^2 \ell}{\partial A^2}[E] = -(A^{-1} E A^{-1})^\top
 
-    The sign is piecewise constant and has no derivative.  For a single matrix (and a stack
-    of matrices of order ≥ 32) the derivative reuses the LU factors of the forward pass (:math:`A^{-\top}` costs one
+    The sign is piecewise constant and has no derivative.  For a single matrix the
+    derivative reuses the LU factors of the forward pass (:math:`A^{-\top}` costs one
     pair of triangular solves per column, no new factorization).  A singular matrix gives
     :math:`s = 0, \ell = -\infty` (as NumPy); its derivative raises
     :class:`~chainrule.LinAlgError`.  Returns ``(sign, logabsdet)`` with attributes of

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.linalg import lapack
 
 from ..autodiff.primitive import primitive
-from ..backend import for_each_matrix, xp
+from ..backend import scipy_lapack_threads, xp
 from ..ops.indexing import tril
 from ..ops.products import matmul
 from ..ops.shape import matrix_transpose
@@ -78,13 +78,9 @@ def _cholesky(a):
     # batched kernel wins, as it avoids one Python-level call per matrix.
     if s.ndim == 2 or n >= 128:
         stack = s.reshape((-1, n, n))          # a view: LAPACK overwrites s matrix by matrix
-        infos = np.zeros(stack.shape[0], dtype=np.int64)
-
-        def factor(start, stop):
-            for k in range(start, stop):
-                infos[k] = _potrf_lower_in_place(stack[k])
-        for_each_matrix(stack.shape[0], n, factor)
-        if infos.max() > 0:
+        with scipy_lapack_threads(n):
+            infos = [_potrf_lower_in_place(matrix) for matrix in stack]
+        if max(infos) > 0:
             raise not_positive_definite_error("cholesky", _symmetric_part(a))
         return s
     try:

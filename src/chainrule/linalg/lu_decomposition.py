@@ -25,7 +25,7 @@ import scipy.linalg
 from scipy.linalg import lapack
 
 from ..autodiff.primitive import nondifferentiable, primitive
-from ..backend import for_each_matrix, scipy_lapack_threads
+from ..backend import scipy_lapack_threads
 from ..errors import ShapeError, fmt_shape
 from ..ops.indexing import getitem, tril, triu
 from ..ops.products import matmul
@@ -215,16 +215,13 @@ def getrf_arrays(a):
             packed, piv, _ = getrf(a)
         return packed, piv.astype(np.int64)
     # No batched LU kernel exists in NumPy or SciPy (SciPy's lu_factor loops in Python
-    # too), so the stack is looped over here, one direct LAPACK call per matrix, the loop
-    # spread over threads.
+    # too), so the stack is looped over here, one direct LAPACK call per matrix.
     flat = a.reshape((-1, m, n))
     packed = np.empty(flat.shape, dtype=getrf.dtype)
     piv = np.empty((flat.shape[0], min(m, n)), dtype=np.int64)
-
-    def factor(start, stop):
-        for k in range(start, stop):
+    with scipy_lapack_threads(max(m, n)):
+        for k in range(flat.shape[0]):
             packed[k], piv[k], _ = getrf(flat[k])
-    for_each_matrix(flat.shape[0], max(m, n), factor)
     return packed.reshape(a.shape), piv.reshape(a.shape[:-2] + (min(m, n),))
 
 
@@ -240,18 +237,15 @@ def getrs_arrays(packed, piv, b, transposed):
         with scipy_lapack_threads(n):
             x, _ = getrs(packed, piv, columns, trans=int(transposed))
         return np.moveaxis(x.reshape((n,) + b.shape[:-2] + (k,)), 0, -2)
-    # A stack of factorizations: one LAPACK call per matrix (no batched ?getrs exists),
-    # the loop spread over threads.
+    # A stack of factorizations: one LAPACK call per matrix (no batched ?getrs exists).
     batch = np.broadcast_shapes(packed.shape[:-2], b.shape[:-2])
     packed_stack = np.broadcast_to(packed, batch + packed.shape[-2:]).reshape((-1, n, n))
     piv_stack = np.broadcast_to(piv, batch + piv.shape[-1:]).reshape((-1, n))
     b_stack = np.broadcast_to(b, batch + (n, k)).reshape((-1, n, k))
     x = np.empty(b_stack.shape, dtype=np.result_type(packed, b))
-
-    def solve(start, stop):
-        for i in range(start, stop):
+    with scipy_lapack_threads(n):
+        for i in range(b_stack.shape[0]):
             x[i], _ = getrs(packed_stack[i], piv_stack[i], b_stack[i], trans=int(transposed))
-    for_each_matrix(b_stack.shape[0], n, solve)
     return x.reshape(batch + (n, k))
 
 

@@ -7,9 +7,8 @@ For :math:`X = A^{-1} B`, differentiating :math:`AX = B` gives :math:`dA\,X + A\
     dX = A^{-1}(dB - dA\, X), \qquad
     \overline{B} = A^{-\top}\, \overline{X}, \qquad \overline{A} = -\overline{B}\, X^\top
 
-so the reverse rule is one more solve, with :math:`A^\top`.  For a single matrix, and for
-a stack of matrices of order ≥ 32 (:data:`STACK_LU_MIN_N`), the LU factors of the forward
-pass are kept and reused by the derivative (one triangular solve
+so the reverse rule is one more solve, with :math:`A^\top`.  For a single matrix the LU
+factors of the forward pass are kept and reused by the derivative (one triangular solve
 pair, :math:`O(n^2)` per column, instead of a new factorization), as PyTorch does.  The
 pseudo-inverse has the Golub–Pereyra derivative (valid where the rank does not change).
 Triangular systems are the chapter ``triangular``.
@@ -100,25 +99,10 @@ _solve.formula(definition=r"X = A^{-1} B",
                derivative=r"dX = A^{-1}(dB - dA\,X),\quad \bar B = A^{-\top}\bar X,\quad \bar A = -\bar B X^\top")
 
 
-#: Stacks of matrices of at least this order are factored once and the factors reused;
-#: smaller ones go to NumPy's batched solvers, which beat a loop of LAPACK calls there.
-STACK_LU_MIN_N = 32
-
-
 def lu_factors_to_reuse(a):
-    """LU factors of ``a``, as constants for :func:`_solve` to reuse (``None, None``: let
-    NumPy's batched solver factor it, for stacks of matrices smaller than
-    :data:`STACK_LU_MIN_N`).
-
-    A single matrix is always factored here, by one LAPACK call.  A stack is factored by a
-    loop of LAPACK calls spread over threads (:func:`~chainrule.backend.for_each_matrix`):
-    measured on 2 cores for 64 matrices 32×32, the factors took 0.33 ms where NumPy's
-    batched ``solve`` took 0.53 ms, and the derivative then costs two triangular solves
-    per matrix instead of a second factorization.  For small matrices a Python-level call
-    per matrix costs more than the factorization itself (1,000 LU factorizations 4×4: 3.6
-    ms in the loop, 0.3 ms in NumPy's kernel).
-    """
-    if a.size == 0 or (a.ndim > 2 and a.shape[-1] < STACK_LU_MIN_N):
+    """LU factors of a single matrix, as constants for :func:`_solve` to reuse (``None, None``
+    for a stack, which NumPy's batched solver handles faster than a loop of LAPACK calls)."""
+    if a.ndim != 2 or a.size == 0:
         return None, None
     return _lu_factor(stop_gradient(a))
 
@@ -140,8 +124,6 @@ def solve(a, b) -> Tensor:
 
     For a single matrix :math:`A` the LU factorization is computed once: a stack of
     right-hand sides is solved with it in one LAPACK call, and the derivative reuses it.
-    A stack of matrices of order ≥ 32 is factored matrix by matrix, spread over threads,
-    and the derivative reuses those factors too; smaller ones go to NumPy's batched solver.
     Raises :class:`~chainrule.LinAlgError`, with the condition number, when LAPACK finds
     :math:`A` singular (an exactly zero pivot).
     """

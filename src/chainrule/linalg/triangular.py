@@ -17,7 +17,7 @@ import numpy as np
 from scipy.linalg import lapack
 
 from ..autodiff.primitive import primitive
-from ..backend import for_each_matrix, scipy_lapack_threads
+from ..backend import scipy_lapack_threads
 from ..errors import LinAlgError, ShapeError, fmt_shape
 from ..ops.indexing import tril, triu
 from ..ops.products import matmul
@@ -63,19 +63,17 @@ def _triangular_solve_arrays(a, b, lower, left, unit_diagonal):
         bad = () if info <= 0 else (None,)
     else:
         # LAPACK's ?trtrs solves one system per call and neither NumPy nor SciPy has a batched
-        # triangular solver, so the stack is looped over here, one direct LAPACK call per matrix,
-        # the loop spread over threads.
+        # triangular solver, so the stack is looped over here, one direct LAPACK call per matrix.
         a_stack = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
         b_stack = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
         x = np.empty(b_stack.shape, dtype=dtype)
-        infos = np.zeros(a_stack.shape[0], dtype=np.int64)
-
-        def solve(start, stop):
-            for k in range(start, stop):
-                x[k], infos[k] = _trtrs(a_stack[k], b_stack[k], lower, transpose, unit_diagonal)
-        for_each_matrix(a_stack.shape[0], a.shape[-1], solve)
-        singular = np.flatnonzero(infos > 0)
-        bad = np.unravel_index(singular[0], batch) if singular.size else ()
+        bad = ()
+        with scipy_lapack_threads(a.shape[-1]):
+            for k in range(a_stack.shape[0]):
+                x[k], info = _trtrs(a_stack[k], b_stack[k], lower, transpose, unit_diagonal)
+                if info > 0:
+                    bad = np.unravel_index(k, batch)
+                    break
         x = x.reshape(batch + b.shape[-2:])
     if bad != ():
         where = "" if bad == (None,) else f" (matrix {tuple(int(i) for i in bad)} of the stack)"
