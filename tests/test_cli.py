@@ -119,3 +119,20 @@ def test_version_and_module_entry_point():
 def test_no_command_prints_usage():
     done = subprocess.run([sys.executable, "-m", "chainrule"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "usage: chainrule" in done.stderr
+
+
+def test_number_in_states_the_interval_it_wants():
+    import argparse
+
+    from chainrule.cli import number_in
+    positive, seed, fraction = number_in(int, "the batch size"), number_in(int, "the seed", 0, low_included=True), \
+        number_in(float, "the validation fraction", 0, 1, low_included=True)
+    assert positive("3") == 3 and seed("0") == 0 and fraction("0.25") == 0.25 and fraction("0") == 0.0
+    for parse, text, message in [(positive, "0", "the batch size must be positive, got 0 (expected a positive integer)"),
+                                 (positive, "2.5", "the batch size must be a whole number, got '2.5'"),
+                                 (seed, "-1", "the seed must be non-negative, got -1"),
+                                 (fraction, "1", "the validation fraction must be in [0, 1), got 1"),
+                                 (fraction, "nan", "must be in [0, 1), got nan")]:
+        with pytest.raises(argparse.ArgumentTypeError) as caught:
+            parse(text)
+        assert message in str(caught.value)

@@ -22,11 +22,38 @@ Results go to standard output, progress to standard error.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
 
 DEFAULT_DOCS = Path("docs") / "derivatives.md"
+
+
+# ----------------------------------------------------------------------------- argument types
+def number_in(kind, what: str, low: float = 0, high: float = math.inf, *, low_included: bool = False):
+    """An argparse ``type``: a number of ``kind`` (``int`` or ``float``) in the interval from
+    ``low`` (excluded, unless ``low_included``) to ``high`` (excluded), refused with a message
+    naming ``what``.  Shared by the subcommands (``train``, ``optimize``, ...)."""
+    noun = "integer" if kind is int else "number"
+    if low == 0 and high == math.inf:
+        condition = "non-negative" if low_included else "positive"
+        wanted = f"a {condition} {noun}"
+    else:
+        condition = f"in {'[' if low_included else '('}{low:g}, {high:g})"
+        wanted = f"a {noun} {condition}"
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a {'whole ' if kind is int else ''}number, "
+                                             f"got {text!r}") from None
+        if not ((value >= low if low_included else value > low) and value < high and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"{what} must be {condition}, got {text} (expected {wanted})")
+        return value
+    parse.__name__ = what
+    return parse
 
 
 # ----------------------------------------------------------------------------- check

@@ -219,3 +219,15 @@ def test_deepcopy_makes_independent_modules():
 def test_forward_must_be_defined():
     with pytest.raises(NotImplementedError, match="forward"):
         nn.Module()(1)
+
+
+def test_empty_parameter_and_weight_and_bias():
+    from chainrule.nn.module import empty_parameter
+    p = empty_parameter((2, 3))
+    assert isinstance(p, nn.Parameter) and p.shape == (2, 3) and p.requires_grad
+    assert p.dtype == cr.get_default_dtype()
+    assert empty_parameter((4,), "float64").dtype == np.float64
+    with_bias, without = nn.Linear(3, 2), nn.Linear(3, 2, bias=False)
+    assert [name for name, _ in with_bias.named_parameters()] == ["weight", "bias"]
+    assert [name for name, _ in without.named_parameters()] == ["weight"] and without.bias is None
+    assert nn.Conv2d(1, 4, 3, dtype="float64").bias.shape == (4,)

@@ -160,6 +160,27 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_says_how_to_resume(tmp_path):
     assert cr.train.load_checkpoint(caught.value.checkpoint).epoch == 2
 
 
+def test_ctrl_c_just_after_a_checkpoint_is_renamed_names_that_checkpoint(tmp_path, monkeypatch):
+    """The interrupt lands after epoch 2's checkpoint is complete on disk but before the
+    trainer has recorded it: the error must name that checkpoint, not epoch 1's."""
+    from chainrule.train import trainer as trainer_module
+    train, _ = _moons(200)
+    model = _mlp()
+    real_save = trainer_module.save_checkpoint
+
+    def save_then_ctrl_c(directory, **kw):
+        path = real_save(directory, **kw)
+        if kw["epoch"] == 2:
+            raise KeyboardInterrupt
+        return path
+    monkeypatch.setattr(trainer_module, "save_checkpoint", save_then_ctrl_c)
+    with pytest.raises(TrainingInterrupted) as caught:
+        fit(model, nn.CrossEntropyLoss(), cr.optim.Adam(model.parameters()), train, epochs=5,
+            checkpoint_dir=tmp_path, progress=False)
+    assert caught.value.checkpoint == tmp_path / "epoch-0002" and caught.value.epoch == 2
+    assert "during epoch 3" in str(caught.value)
+
+
 def test_progress_bar_and_epoch_lines_go_to_stderr(capsys):
     train, test = _moons(200)
     model = _mlp()

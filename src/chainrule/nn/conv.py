@@ -15,21 +15,15 @@ output size and the derivatives).  Initialization is PyTorch's:
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ..ops.conv import (_conv2d_checked, _conv_padding, _pair, _spatial, conv1d, conv2d,  # noqa: F401
                         conv_transpose2d, fold, unfold)
 from ..ops.padding import pad
 from . import init
 from .input_checks import describe
-from .module import Module, Parameter
+from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _empty(shape, dtype):
-    from .. import dtypes
-    return np.empty(shape, dtype=dtypes.get_default_dtype() if dtype is None else np.dtype(dtype))
 
 
 def _check_groups(name, in_channels, out_channels, groups) -> None:
@@ -44,11 +38,7 @@ class _Convolution(Module):
     ``out_channels``, and PyTorch's initialization of both."""
 
     def _create_parameters(self, weight_shape, bias, dtype, generator) -> None:
-        self.weight = Parameter(_empty(weight_shape, dtype))
-        if bias:
-            self.bias = Parameter(_empty((self.out_channels,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        self._weight_and_bias(weight_shape, self.out_channels, bias, dtype)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:

@@ -23,7 +23,7 @@ from ..ops.indexing import getitem
 from ..ops.shape import expand_dims
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, empty_parameter
 from .reduction import concrete
 
 
@@ -97,9 +97,8 @@ class Embedding(Module):
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            from .linear import _empty
-            self.weight = Parameter(_empty((self.num_embeddings, self.embedding_dim), dtype),
-                                    requires_grad=not _freeze)
+            self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
+            self.weight.requires_grad = not _freeze
             self.reset_parameters(generator)
         else:
             if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):

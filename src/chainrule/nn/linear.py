@@ -27,12 +27,7 @@ from ..ops.shape import flatten, reshape
 from ..tensor import Tensor
 from . import init
 from .input_checks import check_rank, check_size
-from .module import Module, Parameter
-
-
-def _empty(shape, dtype):
-    from .. import dtypes
-    return np.empty(shape, dtype=dtypes.get_default_dtype() if dtype is None else np.dtype(dtype))
+from .module import Module
 
 
 # ----------------------------------------------------------------------------- functions
@@ -98,11 +93,7 @@ class Linear(Module):
                  generator=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter(_empty((self.out_features, self.in_features), dtype))
-        if bias:
-            self.bias = Parameter(_empty((self.out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        self._weight_and_bias((self.out_features, self.in_features), self.out_features, bias, dtype)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
@@ -131,11 +122,8 @@ class Bilinear(Module):
         super().__init__()
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(_empty((self.out_features, self.in1_features, self.in2_features), dtype))
-        if bias:
-            self.bias = Parameter(_empty((self.out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        self._weight_and_bias((self.out_features, self.in1_features, self.in2_features), self.out_features, bias,
+                              dtype)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:

@@ -83,6 +83,12 @@ class Parameter(Tensor):
         return f"Parameter containing:\n{body}" + ("" if self.requires_grad else " (requires_grad=False)")
 
 
+def empty_parameter(shape, dtype=None) -> Parameter:
+    """A parameter of ``shape`` in ``dtype`` (the default dtype when None) whose values are
+    not set yet: layers create their weights with it, then fill them with an initializer."""
+    return Parameter(np.empty(shape, dtype=dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)))
+
+
 # ----------------------------------------------------------------------------- Module
 class Module:
     """Base class of every layer and model: override :meth:`forward`, call the module.
@@ -176,6 +182,16 @@ class Module:
         if hasattr(type(self), name) or (name in self.__dict__ and name not in
                                          (*self._parameters, *self._buffers, *self._modules)):
             raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
+
+    def _weight_and_bias(self, weight_shape, bias_size: int, bias: bool, dtype) -> None:
+        """``self.weight`` of ``weight_shape`` and, when ``bias``, ``self.bias`` of
+        ``(bias_size,)`` (else registered as None): the parameters of an affine layer,
+        uninitialized until its ``reset_parameters``."""
+        self.weight = empty_parameter(weight_shape, dtype)
+        if bias:
+            self.bias = empty_parameter((bias_size,), dtype)
+        else:
+            self.register_parameter("bias", None)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or ``None``, a declared but absent parameter such as ``bias=False``)."""

@@ -39,7 +39,7 @@ from ..backend import xp
 from ..errors import GraphError, ShapeError, fmt_shape
 from ..ops.creation import ones, zeros
 from ..ops.elementwise import sqrt
-from ..ops.reductions import mean
+from ..ops.reductions import _count, mean
 from ..ops.reductions import sum as reduce_sum
 from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
@@ -97,19 +97,12 @@ def _batch_norm_train(x, weight, bias, axes, eps):
     return y, mu, var
 
 
-def _count(x, axes):
-    n = 1
-    for a in axes:
-        n *= x.shape[a]
-    return n
-
-
 def _batch_norm_train_vjp(g, out, x, weight, bias, axes, eps):
     # Σ ȳ x̂ from the deviations x − μ, never as Σ ȳ x − μ Σ ȳ (which cancels when |μ| ≫ σ);
     # the input's cotangent is then ȳ·γr + (x − μ)·c₂ + c₃ with per-channel c₂, c₃.
     gy, gmu, gvar = g
     _, mu, var = out
-    n = _count(x, axes)
+    n = _count(x.shape, axes)
     rstd = 1.0 / sqrt(var + eps)
     centered = x - mu
     gx = gw = gb = c2 = c3 = None

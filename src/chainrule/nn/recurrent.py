@@ -55,7 +55,7 @@ from ..tensor import Tensor
 from . import init
 from .dropout import dropout
 from .input_checks import describe
-from .module import Module, Parameter
+from .module import Module, empty_parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -342,11 +342,11 @@ class _RNNBase(Module):
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for suffix in ("", "_reverse")[:directions]:
-                self.register_parameter(f"weight_ih_l{layer}{suffix}", Parameter(_empty((gates, layer_input), dtype)))
-                self.register_parameter(f"weight_hh_l{layer}{suffix}", Parameter(_empty((gates, hidden_size), dtype)))
+                self.register_parameter(f"weight_ih_l{layer}{suffix}", empty_parameter((gates, layer_input), dtype))
+                self.register_parameter(f"weight_hh_l{layer}{suffix}", empty_parameter((gates, hidden_size), dtype))
                 if bias:
-                    self.register_parameter(f"bias_ih_l{layer}{suffix}", Parameter(_empty((gates,), dtype)))
-                    self.register_parameter(f"bias_hh_l{layer}{suffix}", Parameter(_empty((gates,), dtype)))
+                    self.register_parameter(f"bias_ih_l{layer}{suffix}", empty_parameter((gates,), dtype))
+                    self.register_parameter(f"bias_hh_l{layer}{suffix}", empty_parameter((gates,), dtype))
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
@@ -452,11 +452,6 @@ def _per_layer(state, count, unbatched):
         else [reshape(state, tuple(state.shape[1:]))]
 
 
-def _empty(shape, dtype):
-    from .. import dtypes
-    return np.empty(shape, dtype=dtypes.get_default_dtype() if dtype is None else dtype)
-
-
 class RNN(_RNNBase):
     r"""Elman recurrent network (PyTorch's ``nn.RNN``):
 
@@ -532,11 +527,11 @@ class _CellBase(Module):
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
         gates = _GATES[self.mode] * self.hidden_size
         dtype = np.dtype(dtype) if dtype is not None else None
-        self.weight_ih = Parameter(_empty((gates, self.input_size), dtype))
-        self.weight_hh = Parameter(_empty((gates, self.hidden_size), dtype))
+        self.weight_ih = empty_parameter((gates, self.input_size), dtype)
+        self.weight_hh = empty_parameter((gates, self.hidden_size), dtype)
         if bias:
-            self.bias_ih = Parameter(_empty((gates,), dtype))
-            self.bias_hh = Parameter(_empty((gates,), dtype))
+            self.bias_ih = empty_parameter((gates,), dtype)
+            self.bias_hh = empty_parameter((gates,), dtype)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

@@ -26,6 +26,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ..autodiff import no_grad
+from ..cli import number_in
 from ..tensor import Tensor
 from .convergence import convergence_order, error_sequence
 from .minimize import METHODS, minimize
@@ -155,16 +156,6 @@ def _point(text: str) -> np.ndarray:
     return np.array(values)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Declare the arguments of ``chainrule optimize``."""
     parser.add_argument("--function", default="rosenbrock", choices=sorted(FUNCTIONS),
@@ -174,7 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--start", type=_point, default=None, metavar="X,Y",
                         help="the common starting point (default: the function's standard start); write "
                              "--start=-1.2,1 when the first coordinate is negative")
-    parser.add_argument("--max-iter", type=_positive_int, default=2000, metavar="N",
+    parser.add_argument("--max-iter", type=number_in(int, "the iteration limit"), default=2000, metavar="N",
                         help="iteration limit of every method (default: 2000)")
     parser.add_argument("--plot", type=Path, default=None, metavar="PATH",
                         help="draw the paths on the contour plot and save it there (e.g. race.png)")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import shutil
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn, optim
+from ..cli import number_in
 from ..data import DataLoader, TensorDataset
 from ..errors import ChainruleError
 from .callbacks import EarlyStopping
@@ -77,40 +77,6 @@ def _choice(valid, what):
     return parse
 
 
-def _positive(kind, what):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a {'whole ' if kind is int else ''}number, "
-                                             f"got {text!r}") from None
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"{what} must be positive, got {text}")
-        return value
-    parse.__name__ = what
-    return parse
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text}")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"the validation fraction must be in [0, 1), got {text}")
-    return value
-
-
 # ----------------------------------------------------------------------------- train
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Declare the options of ``chainrule train``."""
@@ -119,26 +85,28 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                    help=f"dataset: {', '.join(TRAIN_DATASETS)} (default: digits)")
     p.add_argument("--model", type=_choice(MODELS, "model"), default=None,
                    help=f"architecture: {', '.join(MODELS)} (default: lenet for images, mlp for points)")
-    p.add_argument("--epochs", type=_positive(int, "the number of epochs"), default=None,
+    p.add_argument("--epochs", type=number_in(int, "the number of epochs"), default=None,
                    help="epochs (default: 20 for digits, 10 for fashion-mnist, 30–60 for point sets)")
-    p.add_argument("--batch-size", type=_positive(int, "the batch size"), default=None,
+    p.add_argument("--batch-size", type=number_in(int, "the batch size"), default=None,
                    help="samples per batch (default: 32; 128 for fashion-mnist)")
     p.add_argument("--optimizer", type=_choice(tuple(OPTIMIZERS), "optimizer"), default=None,
                    help=f"{', '.join(OPTIMIZERS)} (default: adam)")
-    p.add_argument("--lr", type=_positive(float, "the learning rate"), default=None,
+    p.add_argument("--lr", type=number_in(float, "the learning rate"), default=None,
                    help="learning rate (default: 0.002 for the Adam family, 0.05 for sgd with Nesterov momentum)")
     p.add_argument("--schedule", type=_choice(SCHEDULES, "schedule"), default=None,
                    help="learning-rate schedule: cosine (default), onecycle, constant")
     p.add_argument("--weight-decay", type=float, default=None, help="weight decay (default: the optimizer's)")
-    p.add_argument("--seed", type=_non_negative_int, default=None, help="random seed (default: 0)")
-    p.add_argument("--val-fraction", type=_fraction, default=None,
+    p.add_argument("--seed", type=number_in(int, "the seed", 0, low_included=True), default=None,
+                   help="random seed (default: 0)")
+    p.add_argument("--val-fraction", type=number_in(float, "the validation fraction", 0, 1, low_included=True),
+                   default=None,
                    help="part of the training split held out for validation (default: 0.1)")
-    p.add_argument("--patience", type=_positive(int, "the patience"), default=None,
+    p.add_argument("--patience", type=number_in(int, "the patience"), default=None,
                    help="stop when the validation loss has not improved for this many epochs, and keep the "
                         "best weights (default: train every epoch)")
-    p.add_argument("--grad-clip", type=_positive(float, "the gradient clipping norm"), default=None,
+    p.add_argument("--grad-clip", type=number_in(float, "the gradient clipping norm"), default=None,
                    help="clip the gradients' joint 2-norm to this value")
-    p.add_argument("--checkpoint-every", type=_positive(int, "checkpoint-every"), default=None,
+    p.add_argument("--checkpoint-every", type=number_in(int, "the checkpoint interval"), default=None,
                    help="also checkpoint every N batches within an epoch (default: at the end of each epoch)")
     p.add_argument("--out", type=Path, default=Path("runs"), help="directory of the runs (default: runs)")
     p.add_argument("--name", default=None, help="the run's name, its directory under --out (default: DATA-MODEL)")
@@ -401,7 +369,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
                    help="a run directory (runs/NAME) or a checkpoint directory")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
                    help="PNG images or .npy arrays (points, for models trained on point sets)")
-    p.add_argument("--top", type=_positive(int, "--top"), default=1, help="show the K most likely classes")
+    p.add_argument("--top", type=number_in(int, "the number of classes shown"), default=1, help="show the K most likely classes")
     p.add_argument("--invert", choices=("auto", "yes", "no"), default="auto",
                    help="invert dark-on-light images to the training data's light-on-dark (default: auto, "
                         "by the image's border)")

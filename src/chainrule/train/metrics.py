@@ -31,6 +31,7 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.special import logsumexp
 
 from ..errors import ShapeError, fmt_shape
 from ..tensor import Tensor
@@ -346,7 +347,7 @@ def log_loss(y_true, y_prob, *, eps: float | str = "auto") -> float:
 
 def log_loss_from_logits(y_true, logits) -> float:
     r"""Cross-entropy from unnormalised scores: :math:`-\frac1N \sum_i \big(z_{i,y_i} -
-    \log\sum_c e^{z_{ic}}\big)`, the log-sum-exp taken stably (shifted by the row maximum);
+    \log\sum_c e^{z_{ic}}\big)`, the log-sum-exp taken stably (``scipy.special.logsumexp``);
     one logit per sample is a binary classifier's :math:`z` for class 1 (class 0 has 0)."""
     truth = _labels(y_true, "y_true", "log_loss_from_logits")
     scores = _array(logits, "logits", "log_loss_from_logits").astype(np.float64)
@@ -356,8 +357,7 @@ def log_loss_from_logits(y_true, logits) -> float:
     if truth.max() >= scores.shape[1]:
         raise ValueError(f"log_loss_from_logits: label {int(truth.max())} has no column in logits of "
                          f"shape {fmt_shape(scores.shape)}")
-    shift = scores.max(axis=1, keepdims=True)
-    log_normalizer = shift[:, 0] + np.log(np.exp(scores - shift).sum(axis=1))
+    log_normalizer = logsumexp(scores, axis=1)
     chosen = np.take_along_axis(scores, truth[:, None], axis=1)[:, 0]
     return float(np.mean(log_normalizer - chosen))
 

@@ -363,6 +363,12 @@ class Trainer:
                 self._print_epoch(record)
                 self.save()
         except KeyboardInterrupt:
+            # Ctrl-C can land inside save(), after the checkpoint's atomic rename but before
+            # last_checkpoint is updated (or after self.epoch moved on but before the rename):
+            # the newest complete checkpoint on disk is the truth.
+            newest = None if self.checkpoint_dir is None else latest_checkpoint(self.checkpoint_dir)
+            if newest is not None:
+                self.last_checkpoint, self.epoch = newest.path, newest.epoch
             raise TrainingInterrupted(self._interrupted_message(), self.last_checkpoint, self.epoch) from None
         for callback in self.callbacks:
             callback.on_train_end(self)
