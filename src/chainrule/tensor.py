@@ -35,6 +35,10 @@ class Tensor:
                  "grad", "_version", "__weakref__")
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
+    # The engine's switches (``autodiff.engine.state``), which in-place updates read and
+    # bump.  The engine imports Tensor, so it hands its state over when it loads, rather
+    # than every in-place update importing it (an import per call costs about a microsecond).
+    _engine_state = None
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         arr = dtypes.as_array(data, dtype)
@@ -116,7 +120,8 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        data = self._data
+        return data.ndim if data is not None else len(self.shape)
 
     @property
     def size(self) -> int:
@@ -247,13 +252,12 @@ class Tensor:
 
     # -- in-place arithmetic (allowed on leaves and constants outside recording) -----
     def _inplace_check(self, name):
-        from .autodiff.engine import recording
         if self._level is not None:
             raise GraphError(f"{name}: in-place operations are not allowed on tensors inside a transform")
         if self._node is not None:
             raise GraphError(f"{name}: in-place operation on a tensor computed by "
                              f"'{self._node.prim.name}' would corrupt its graph; use an out-of-place op")
-        if self.requires_grad and recording():
+        if self.requires_grad and self._engine_state.paused == 0:       # recording
             raise GraphError(f"{name}: in-place operation on a leaf that requires grad; "
                              f"wrap the update in `with cr.no_grad():`")
 
@@ -272,7 +276,7 @@ class Tensor:
     def _bump(self):
         """Record an in-place change: ``_version`` becomes the global in-place counter's new
         value, so backward can tell whether a saved input changed after it was used."""
-        from .autodiff.engine import state
+        state = self._engine_state
         state.inplace_count += 1
         self._version = state.inplace_count
 

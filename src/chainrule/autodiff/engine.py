@@ -94,6 +94,7 @@ class _State:
 
 
 state = _State()
+Tensor._engine_state = state          # in-place updates read the switches (see Tensor)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from .. import ops      # partly loaded here (the ops import the engine): used at call time only
 from ..errors import GraphError, fmt_shape
 from ..tensor import Tensor
 from .engine import _ABSENT, _current_rule, state
@@ -30,15 +31,13 @@ def _unbroadcast(ct, like):
     shape = like.shape
     if ct.shape == shape and ct.dtype == like.dtype:
         return ct
-    from ..ops.elementwise import astype
-    from ..ops.shape import _sum_to, broadcast_to
     if ct.shape != shape:
         if len(ct.shape) < len(shape):
-            ct = broadcast_to(ct, shape)
+            ct = ops.shape.broadcast_to(ct, shape)
         else:
-            ct = _sum_to(ct, shape)
+            ct = ops.reductions._sum_to(ct, shape)
     if ct.dtype != like.dtype:
-        ct = astype(ct, like.dtype)
+        ct = ops.elementwise.astype(ct, like.dtype)
     return ct
 
 

@@ -55,12 +55,16 @@ def _as_matrices(g, x, y):
 
 
 def _matmul_vjp_x(g, out, x, y):
+    if y.ndim > 1 and x.ndim > 1:                         # matrices (the common case)
+        return _matmul(g, matrix_transpose(y))
     g, xe, ye = _as_matrices(g, x, y)
     gx = _matmul(g, matrix_transpose(ye))
     return squeeze(gx, -2) if x.ndim == 1 else gx
 
 
 def _matmul_vjp_y(g, out, x, y):
+    if x.ndim > 1 and y.ndim > 1:
+        return _matmul(matrix_transpose(x), g)
     g, xe, ye = _as_matrices(g, x, y)
     gy = _matmul(matrix_transpose(xe), g)
     return squeeze(gy, -1) if y.ndim == 1 else gy

@@ -34,7 +34,7 @@ from ..errors import ShapeError, fmt_shape
 from .creation import as_tensor, full, ones_like
 from .elementwise import astype, sqrt, square, where
 from .indexing import getitem
-from .shape import _axis_tuple, _inverse_permutation, broadcast_to, concatenate, reshape, transpose
+from .shape import _axis_tuple, _broadcast_to, _inverse_permutation, concatenate, reshape, transpose
 
 
 # ----------------------------------------------------------------------------- axes
@@ -78,8 +78,11 @@ def _keep(y, x_shape, axes):
 
 
 def _expand_back(g, x_shape, axes):
-    """Broadcast a reduced cotangent back to the input's shape."""
-    return broadcast_to(_keep(g, x_shape, axes), x_shape)
+    """Broadcast a reduced cotangent back to the input's shape (the shapes agree by
+    construction, so the primitive is called without the public function's checks)."""
+    if g.ndim:                   # a 0-d cotangent (everything was summed) broadcasts as it is
+        g = _keep(g, x_shape, axes)
+    return _broadcast_to(g, shape=tuple(x_shape))
 
 
 def _axes_batch(prim):
@@ -119,6 +122,17 @@ def sum(x, axis=None, keepdims: bool = False):  # noqa: A001
 
 
 sum.primitive = _sum
+
+
+def _sum_to(g, shape):
+    """Adjoint of broadcasting: sum ``g`` down to ``shape`` (over the new leading axes, and
+    over the axes where ``shape`` has length 1 and ``g`` has more)."""
+    lead = g.ndim - len(shape)
+    g_shape = g.shape
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
+    if not kept:                       # only new leading axes (a bias): the sum has the shape already
+        return _sum(g, axis=tuple(range(lead)), keepdims=False) if lead else g
+    return reshape(_sum(g, axis=tuple(range(lead)) + kept, keepdims=False), shape)
 
 
 def mean(x, axis=None, keepdims: bool = False):

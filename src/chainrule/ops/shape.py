@@ -21,6 +21,8 @@ chapter ``indexing``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autodiff.batching import materialize, normalize_axis
@@ -58,18 +60,20 @@ def reshape(x, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     shape = tuple(int(s) for s in shape)
-    n = x.size
-    if shape.count(-1) > 1:
-        raise ShapeError(f"reshape: only one dimension can be -1, got {shape}")
+    if shape == x.shape:
+        return x
+    n = math.prod(x.shape)
+    if shape.count(-1) > 1 or min(shape, default=0) < -1:
+        raise ShapeError(f"reshape: one dimension may be -1 and none may be below it, got {shape}")
     if -1 in shape:
-        rest = int(np.prod([s for s in shape if s != -1]))
+        rest = math.prod(s for s in shape if s != -1)
         if rest == 0 or n % rest:
             raise ShapeError(f"reshape: cannot reshape {fmt_shape(x.shape)} ({n} elements) into {shape}")
         shape = tuple(n // rest if s == -1 else s for s in shape)
-    if int(np.prod(shape)) != n:
+    if math.prod(shape) != n:
         raise ShapeError(f"reshape: cannot reshape {fmt_shape(x.shape)} ({n} elements) into "
-                         f"{fmt_shape(shape)} ({int(np.prod(shape))} elements)")
-    if shape == tuple(x.shape):
+                         f"{fmt_shape(shape)} ({math.prod(shape)} elements)")
+    if shape == x.shape:
         return x
     return _reshape(x, shape=shape)
 
@@ -176,26 +180,19 @@ def moveaxis(x, source, destination) -> Tensor:
     return transpose(x, order)
 
 
+_SWAP_LAST_TWO = {nd: tuple(range(nd - 2)) + (nd - 1, nd - 2) for nd in range(2, 8)}
+
+
 def matrix_transpose(x) -> Tensor:
     """Swap the last two axes (``x.mT``): the transpose of each matrix in a batch."""
     nd = x.ndim
     if nd < 2:
         raise ShapeError(f"mT: needs at least 2 dimensions, got {fmt_shape(x.shape)}")
-    return _transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    axes = _SWAP_LAST_TWO.get(nd) or tuple(range(nd - 2)) + (nd - 1, nd - 2)
+    return _transpose(x, axes=axes)
 
 
 # ----------------------------------------------------------------------------- broadcasting
-def _sum_to(g, shape):
-    """Adjoint of broadcasting: sum ``g`` down to ``shape``."""
-    from .reductions import _sum          # the primitive: these axes are already normalized
-    lead = g.ndim - len(shape)
-    g_shape = g.shape
-    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    if not kept:                       # only new leading axes (a bias): the sum has the shape already
-        return _sum(g, axis=tuple(range(lead)), keepdims=False) if lead else g
-    return reshape(_sum(g, axis=tuple(range(lead)) + kept, keepdims=False), shape)
-
-
 @linear(name="broadcast_to")
 def _broadcast_to(x, shape):
     return xp(x).broadcast_to(x, shape)
@@ -206,7 +203,14 @@ def _broadcast_batch(args, batched, size, shape):
     return _broadcast_to(align(args[0], True, len(shape)), shape=(size,) + shape)
 
 
-_broadcast_to.transposes(lambda g, out, x, shape: _sum_to(g, x.shape))
+def _broadcast_to_adjoint(g, out, x, shape):
+    """Sum the cotangent over the broadcast axes (``reductions`` imports this chapter, so
+    the sum is imported here; it runs only when a broadcast is differentiated again)."""
+    from .reductions import _sum_to
+    return _sum_to(g, x.shape)
+
+
+_broadcast_to.transposes(_broadcast_to_adjoint)
 _broadcast_to.defbatch(_broadcast_batch)
 _broadcast_to.formula(definition=r"y = x \text{ repeated along broadcast axes}",
                       derivative=r"\bar x = \textstyle\sum_{\text{broadcast axes}} \bar y")
@@ -218,10 +222,10 @@ def broadcast_to(x, shape) -> Tensor:
     if tuple(x.shape) == shape:
         return x
     try:
-        np.broadcast_shapes(tuple(x.shape), shape)
+        joint = np.broadcast_shapes(tuple(x.shape), shape)
     except ValueError:
-        raise ShapeError(f"broadcast_to: cannot broadcast {fmt_shape(x.shape)} to {fmt_shape(shape)}") from None
-    if np.broadcast_shapes(tuple(x.shape), shape) != shape:
+        joint = None
+    if joint != shape:
         raise ShapeError(f"broadcast_to: cannot broadcast {fmt_shape(x.shape)} to {fmt_shape(shape)}")
     return _broadcast_to(x, shape=shape)
 
