@@ -356,9 +356,11 @@ def test_a_rule_that_never_reads_out_receives_none_and_the_gradient_is_right():
 
 
 def test_common_primitives_skip_wrapping_their_output():
-    """The transposes of linear maps and the rules of matmul and sum never read `out`."""
+    """The transposes of linear maps and the rules of matmul, sum and relu never read `out`;
+    elementwise partials (which receive it) and rules that use it do."""
     from chainrule.autodiff.primitive import REGISTRY
-    for name in ("add", "subtract", "negative", "matmul", "sum", "reshape", "transpose", "getitem"):
+    for name in ("add", "subtract", "negative", "matmul", "sum", "reshape", "transpose", "getitem", "relu",
+                 "relu_mask"):
         assert not REGISTRY[name].vjp_reads_out, name
-    for name in ("multiply", "exp", "tanh", "relu", "log_softmax"):
+    for name in ("multiply", "exp", "tanh", "log_softmax"):
         assert REGISTRY[name].vjp_reads_out, name

@@ -21,7 +21,7 @@ chosen, documented, and used the same way in reverse and forward mode:
 """
 from __future__ import annotations
 
-from ..autodiff.primitive import elementwise
+from ..autodiff.primitive import elementwise, linear
 from ..backend import xp
 from .elementwise import _ind, _nondiff_elementwise, logical_and, logical_or
 
@@ -52,10 +52,27 @@ def relu(x):
     return xp(x).maximum(x, 0)
 
 
-# The indicator stays boolean: NumPy multiplies a float array by a boolean mask in one pass
-# (measured 29 µs at 128×512 in float32, against 36 µs after a cast of the mask, 280 µs
-# for numpy.where).
-relu.partials(lambda out, x: x > 0)
+@linear(name="relu_mask", linear_args=(0,), elementwise_op=True)
+def _relu_mask(g, x):
+    r"""``g`` where ``x > 0`` and 0 elsewhere, :math:`g \odot [x > 0]`: relu's derivative
+    applied to a cotangent or a tangent, as one primitive (PyTorch's ``threshold_backward``).
+
+    .. math:: \frac{\partial}{\partial g} = [x > 0], \qquad \frac{\partial}{\partial x} = 0
+
+    Linear in ``g``, and its own adjoint; piecewise constant in ``x``, so ``x`` receives
+    no derivative.  One primitive instead of a comparison and a product: every ReLU layer
+    runs it in the backward pass.
+    """
+    # The indicator stays boolean: NumPy multiplies a float array by a boolean mask in one
+    # pass (29 µs at 128×512 in float32, against 36 µs after a cast, 280 µs for numpy.where).
+    return g * (x > 0)
+
+
+_relu_mask.transposes(lambda ct, out, g, x: _relu_mask(ct, x), None)
+_relu_mask.formula(definition=r"y = g \odot [x > 0]", derivative=r"\bar g = \bar y \odot [x > 0],\ \bar x = 0")
+
+relu.defvjp(lambda g, out, x: _relu_mask(g, x))
+relu.defjvp(lambda dx, out, x: _relu_mask(dx, x))
 relu.formula(definition=r"y = \max(x, 0)", derivative=r"dy/dx = [x > 0]", convention=r"\operatorname{relu}'(0) = 0")
 
 

@@ -138,6 +138,8 @@ SPECS = [
     # piecewise smooth, sampled away from kinks and ties
     _unary("abs", P.abs, away_from_zero, np.abs),
     _unary("relu", P.relu, away_from_zero, lambda x: np.maximum(x, 0.0)),
+    # relu's derivative as a primitive: linear in the cotangent g, constant in x (away from 0)
+    _binary("relu_mask", P._relu_mask, (real, away_from_zero), lambda g, x: g * (x > 0), argnums=(0,)),
     _binary("maximum", P.maximum, (real, real), np.maximum),
     _binary("minimum", P.minimum, (real, real), np.minimum),
     _unary("clip", lambda x: P.clip(x, -0.5, 0.5), clip_input, lambda x: np.clip(x, -0.5, 0.5),

@@ -137,6 +137,12 @@ SPECS = [
            reference=lambda x: _ref_log_softmax(x, 0), case="axis=0"),
     OpSpec("log_softmax", lambda x: S.log_softmax(x, axis=1), [shifted(-1000.0)], [((2, 3, 4),)],
            reference=lambda x: _ref_log_softmax(x, 1), case="axis=1,around -1000"),
+    # log-softmax's reverse rule as a primitive: g a cotangent, y a log-softmax output (any real y is in its domain)
+    OpSpec("log_softmax_vjp", lambda g, y: S._log_softmax_vjp(g, y, axis=(1,)), [real, real],
+           [((3, 4), (3, 4)), ((2, 3, 4), (2, 3, 4))],
+           reference=lambda g, y: g - np.exp(y) * g.sum(axis=1, keepdims=True), case="axis=1"),
+    OpSpec("log_softmax_vjp", lambda g, y: S._log_softmax_vjp(g, y, axis=(0,)), [real, real], [((5,), (5,))],
+           reference=lambda g, y: g - np.exp(y) * g.sum(axis=0, keepdims=True), case="vector"),
     *scan_specs("cumsum", R.cumsum, np.cumsum),
     *scan_specs("cumprod", R.cumprod, np.cumprod),
     *scan_specs("cumprod", R.cumprod, np.cumprod, domain=with_zeros(1), label="one zero,"),
