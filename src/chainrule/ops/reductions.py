@@ -127,11 +127,11 @@ sum.primitive = _sum
 def _sum_to(g, shape):
     """Adjoint of broadcasting: sum ``g`` down to ``shape`` (over the new leading axes, and
     over the axes where ``shape`` has length 1 and ``g`` has more)."""
-    lead = g.ndim - len(shape)
     g_shape = g.shape
-    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    if not kept:                       # only new leading axes (a bias): the sum has the shape already
+    lead = len(g_shape) - len(shape)
+    if g_shape[lead:] == shape:        # only new leading axes (a bias): the sum has the shape already
         return _sum(g, axis=tuple(range(lead)), keepdims=False) if lead else g
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     return reshape(_sum(g, axis=tuple(range(lead)) + kept, keepdims=False), shape)
 
 
