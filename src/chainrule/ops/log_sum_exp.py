@@ -153,10 +153,22 @@ def _log_softmax_vjp(g, out, axis):
     return g - xp(out).exp(out) * total
 
 
-_log_softmax_vjp.defvjp(lambda ct, res, g, out, axis: ct - _sum(exp(out) * ct, axis=axis, keepdims=True),
-                        lambda ct, res, g, out, axis: -exp(out) * ct * _sum(g, axis=axis, keepdims=True))
-_log_softmax_vjp.defjvp(lambda dg, res, g, out, axis: dg - exp(out) * _sum(dg, axis=axis, keepdims=True),
-                        lambda dout, res, g, out, axis: -exp(out) * dout * _sum(g, axis=axis, keepdims=True))
+def _centred(v, out, axis):
+    r""":math:`v - \sum_j e^{y_j} v_j` for log-softmax outputs :math:`y`: log-softmax's JVP, and
+    the adjoint in ``g`` of :func:`_log_softmax_vjp`."""
+    return v - _sum(exp(out) * v, axis=axis, keepdims=True)
+
+
+def _log_softmax_vjp_dout(t, g, out, axis):
+    r"""The derivative of :func:`_log_softmax_vjp` in ``y`` applied to ``t`` (a diagonal map, so
+    its own adjoint): :math:`-e^{y} \odot t \sum_j g_j`."""
+    return -exp(out) * t * _sum(g, axis=axis, keepdims=True)
+
+
+_log_softmax_vjp.defvjp(lambda ct, res, g, out, axis: _centred(ct, out, axis),
+                        lambda ct, res, g, out, axis: _log_softmax_vjp_dout(ct, g, out, axis))
+_log_softmax_vjp.defjvp(lambda dg, res, g, out, axis: _log_softmax_vjp(dg, out, axis=axis),     # linear in g
+                        lambda dout, res, g, out, axis: _log_softmax_vjp_dout(dout, g, out, axis))
 
 
 def _log_softmax_vjp_batch(args, batched, size, axis):
@@ -170,7 +182,7 @@ _log_softmax_vjp.formula(definition=r"\bar x = g - e^{y} \textstyle\sum_j g_j",
                                      r"\bar y = -e^{y} \odot \bar r \textstyle\sum_j g_j"))
 
 _log_softmax.defvjp(lambda g, out, x, axis: _log_softmax_vjp(g, out, axis=axis))
-_log_softmax.defjvp(lambda dx, out, x, axis: dx - _sum(exp(out) * dx, axis=axis, keepdims=True))
+_log_softmax.defjvp(lambda dx, out, x, axis: _centred(dx, out, axis))
 _log_softmax.defbatch(_axes_batch(_log_softmax))
 _log_softmax.formula(definition=r"y = x - \log \textstyle\sum_j e^{x_j}",
                      derivative=r"\bar x = \bar y - \mathrm{softmax}(x) \textstyle\sum_j \bar y_j")

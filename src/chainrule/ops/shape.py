@@ -180,16 +180,12 @@ def moveaxis(x, source, destination) -> Tensor:
     return transpose(x, order)
 
 
-_SWAP_LAST_TWO = {nd: tuple(range(nd - 2)) + (nd - 1, nd - 2) for nd in range(2, 8)}
-
-
 def matrix_transpose(x) -> Tensor:
     """Swap the last two axes (``x.mT``): the transpose of each matrix in a batch."""
     nd = x.ndim
     if nd < 2:
         raise ShapeError(f"mT: needs at least 2 dimensions, got {fmt_shape(x.shape)}")
-    axes = _SWAP_LAST_TWO.get(nd) or tuple(range(nd - 2)) + (nd - 1, nd - 2)
-    return _transpose(x, axes=axes)
+    return _transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 # ----------------------------------------------------------------------------- broadcasting
