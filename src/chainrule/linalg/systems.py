@@ -67,7 +67,8 @@ def _outer_sum(u, v):
 
 def _solve_vjp(g, out, a, b, packed, piv, transposed, op):
     gb = _solve(a, g, packed, piv, transposed=not transposed, op=op)
-    ga = -_outer_sum(out, gb) if transposed else -_outer_sum(gb, out)
+    # the sign goes on the (n×k) factor, not on the (n×n) product: a pass over k/n of the data
+    ga = _outer_sum(out, -gb) if transposed else _outer_sum(-gb, out)
     return ga, gb, None, None
 
 
