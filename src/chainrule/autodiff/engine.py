@@ -297,42 +297,52 @@ _current_rule: list[str] = []
 
 
 def _lowered(level, args):
-    """Arguments one level down, and the boxes of ``level`` among them (by position)."""
-    lowered, boxes = [], []
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and a._level is level:
-            lowered.append(a._lower)
-            boxes.append((i, a))
+    """The arguments one level down; the boxes of ``level`` among them, by position
+    (``None`` at the other positions); and which positions they are, as a bit pattern
+    (bit i set: argument i is a box), the key of the primitive's cache of parents."""
+    lowered = []
+    sources = []
+    boxed = 0
+    bit = 1
+    for a in args:
+        if isinstance(a, Tensor) and a._level is not None:
+            if a._level is level:
+                lowered.append(a._lower)
+                sources.append(a)
+                boxed |= bit
+            else:
+                lowered.append(_strip(a))
+                sources.append(None)
         else:
-            lowered.append(_strip(a))
-    return lowered, boxes
+            lowered.append(a)
+            sources.append(None)
+        bit <<= 1
+    return lowered, sources, boxed
 
 
 def _bind_rev(level, prim, args, params):
-    lowered, boxes = _lowered(level, args)
-    out_low = bind(prim, lowered, params)
-    if not prim.differentiable:
+    lowered, sources, boxed = _lowered(level, args)
+    out_low = apply(prim, lowered, params)          # apply hands a lower level's box on to bind
+    if not prim.differentiable or not boxed:
         return out_low
-    parents = tuple(i for i, _ in boxes if prim.has_vjp(i))
+    parents = prim.parent_sets.get(boxed)           # shared with _record: the same function of the bits
+    if parents is None:
+        parents = prim.parent_sets[boxed] = tuple(i for i in range(boxed.bit_length())
+                                                  if boxed >> i & 1 and prim.has_vjp(i))
     if not parents:
         return out_low
-    sources = [None] * len(args)
-    for i, b in boxes:
-        sources[i] = b
-    node = Node(prim, lowered, params, out_low, parents, tuple(sources), None)
+    node = Node(prim, lowered, params, out_low, parents, sources, None)
     if prim.multiple_results:
         return tuple(Tensor._box(level, o, node=node, index=i) for i, o in enumerate(out_low))
     return Tensor._box(level, out_low, node=node)
 
 
 def _bind_fwd(level, prim, args, params):
-    lowered, boxes = _lowered(level, args)
-    out_low = bind(prim, lowered, params)
+    lowered, sources, boxed = _lowered(level, args)
+    out_low = apply(prim, lowered, params)
     if not prim.differentiable:
         return out_low
-    tangents = [None] * len(args)
-    for i, b in boxes:
-        tangents[i] = b._tangent
+    tangents = [None if b is None else b._tangent for b in sources]
     _current_rule.append(prim.name)
     try:
         t = prim.jvp(tangents, out_low, lowered, params)
@@ -356,10 +366,8 @@ def _fit(t, out):
 
 def _bind_batch(level, prim, args, params):
     from .batching import loop_batch
-    lowered, boxes = _lowered(level, args)
-    batched = [False] * len(args)
-    for i, _ in boxes:
-        batched[i] = True
+    lowered, sources, _ = _lowered(level, args)
+    batched = [b is not None for b in sources]
     rule = prim.batch_rule or loop_batch(prim)
     out_low = rule(lowered, batched, level.size, **params)
     if isinstance(out_low, tuple):
