@@ -109,7 +109,7 @@ def _slogdet_arrays(a, packed, piv):
     if packed is None:
         sign, logabsdet = xp(a).linalg.slogdet(a)
         return sign, logabsdet
-    # From LAPACK's LU factors, as NumPy does: det A = (-1)^swaps ∏ U_ii
+    # From LAPACK's LU factors (of Aᵀ), as NumPy does: det A = det Aᵀ = (-1)^swaps ∏ U_ii
     diag = np.diagonal(packed, axis1=-2, axis2=-1)
     sign = (_pivot_parity(piv) * np.prod(np.sign(diag), axis=-1)).astype(packed.dtype)
     with np.errstate(divide="ignore"):
@@ -124,7 +124,7 @@ def _inverse_transpose(a, packed, piv, op):
 
 @primitive(name="det")
 def _det(a, packed, piv):
-    # ``packed, piv``: LU factors of ``a`` kept for the derivative (None for a stack)
+    # ``packed, piv``: LU factors of Aᵀ kept for the derivative (None for a stack; det Aᵀ = det A)
     require_finite("det", a)
     if packed is None:
         return xp(a).linalg.det(a)
@@ -165,7 +165,7 @@ def det(a) -> Tensor:
     a = as_tensor(a)
     require_float("det", a)
     require_square("det", a)
-    packed, piv = lu_factors_to_reuse(a)
+    packed, piv = lu_factors_to_reuse(a, "det")
     return _det(a, packed, piv)
 
 
@@ -232,7 +232,7 @@ def slogdet(a) -> SlogdetResult:
     a = as_tensor(a)
     require_float("slogdet", a)
     require_square("slogdet", a)
-    packed, piv = lu_factors_to_reuse(a)
+    packed, piv = lu_factors_to_reuse(a, "slogdet")
     sign, logabsdet = _slogdet(a, packed, piv)
     return SlogdetResult(sign, logabsdet)
 
