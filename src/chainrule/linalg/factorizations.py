@@ -37,7 +37,7 @@ from ..ops.shape import matrix_transpose
 from ..tensor import Tensor
 from .batching import leading_batch
 from .triangular import _solve_triangular
-from .structure import copy_upper_to_lower, phi, sym
+from .structure import copy_upper_to_lower, phi, sym, symmetric_part_array
 from .validation import (as_tensor, not_positive_definite_error, require_finite, require_float,
                          require_matrix, require_square)
 
@@ -45,13 +45,6 @@ __all__ = ["cholesky", "qr", "QRResult"]
 
 
 # ----------------------------------------------------------------------------- Cholesky
-def _symmetric_part(a):
-    """½(A + Aᵀ), as a new array (LAPACK may overwrite it)."""
-    s = a + np.swapaxes(a, -1, -2)
-    s *= 0.5
-    return s
-
-
 def _potrf_lower_in_place(s):
     """Overwrite one symmetric matrix with its lower Cholesky factor (LAPACK ``?potrf``).
 
@@ -69,7 +62,7 @@ def _potrf_lower_in_place(s):
 @primitive(name="cholesky")
 def _cholesky(a):
     require_finite("cholesky", a)
-    s = _symmetric_part(a)
+    s = symmetric_part_array(a)
     n = s.shape[-1]
     if s.size == 0:
         return s
@@ -81,7 +74,7 @@ def _cholesky(a):
         with scipy_lapack_threads(n):
             infos = [_potrf_lower_in_place(matrix) for matrix in stack]
         if max(infos) > 0:
-            raise not_positive_definite_error("cholesky", _symmetric_part(a))
+            raise not_positive_definite_error("cholesky", symmetric_part_array(a))
         return s
     try:
         return xp(a).linalg.cholesky(s)

@@ -48,15 +48,11 @@ from ..ops.reductions import sum as reduce_sum
 from ..ops.shape import expand_dims, matrix_transpose
 from ..tensor import Tensor
 from .batching import leading_batch
-from .structure import diag_embed, diagonal, inverse_gaps, sym
+from .structure import diag_embed, diagonal, inverse_gaps, sym, symmetric_part_array
 from .validation import (as_tensor, concrete, require_finite, require_float, require_matrix, require_square,
                          spectral_tolerance, warn_degenerate)
 
 __all__ = ["eigh", "eigvalsh", "svd", "svdvals", "eig", "eigvals", "EighResult", "SVDResult", "EigResult"]
-
-
-def _symmetric_part(a):
-    return (a + np.swapaxes(a, -1, -2)) * 0.5
 
 
 def _column_signs(v):
@@ -73,7 +69,7 @@ def _column_signs(v):
 @primitive(name="eigh", multiple_results=True)
 def _eigh(a):
     require_finite("eigh", a)
-    w, v = xp(a).linalg.eigh(_symmetric_part(a))
+    w, v = xp(a).linalg.eigh(symmetric_part_array(a))
     return w, v * _column_signs(v)
 
 
@@ -145,7 +141,7 @@ eigh.primitive = _eigh
 @primitive(name="eigvalsh")
 def _eigvalsh(a):
     require_finite("eigvalsh", a)
-    return xp(a).linalg.eigvalsh(_symmetric_part(a))
+    return xp(a).linalg.eigvalsh(symmetric_part_array(a))
 
 
 def _eigvalsh_vjp(g, out, a):

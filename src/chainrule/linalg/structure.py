@@ -56,6 +56,17 @@ def sym(x) -> Tensor:
     return (x + matrix_transpose(x)) * 0.5
 
 
+def symmetric_part_array(a):
+    r""":math:`\tfrac12 (A + A^\top)` of an array (or of each matrix of a stack), as a new array
+    that LAPACK may overwrite: what the symmetric factorizations (``cholesky``, ``eigh``,
+    ``eigvalsh``) factor, so that their derivatives are those of a function of the
+    symmetric part, whatever the upper and lower triangles hold.  Two passes over the data
+    (the halving in place)."""
+    s = a + np.swapaxes(a, -1, -2)
+    s *= 0.5
+    return s
+
+
 @functools.lru_cache(maxsize=64)
 def _phi_mask(n: int, dtype: str) -> np.ndarray:
     m = np.tri(n, dtype=dtype) - 0.5 * np.eye(n, dtype=dtype)
