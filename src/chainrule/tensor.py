@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes
+from .backend import add_scaled_
 from .errors import DTypeError, GraphError
 
 
@@ -293,10 +294,29 @@ class Tensor:
         return self._inplace("/=", other, np.divide)
 
     def add_(self, other, alpha=1.0):
-        return self._inplace("add_", other * alpha if alpha != 1.0 else other, np.add)
+        r"""``self += alpha * other`` in place (PyTorch's ``add_``)."""
+        if alpha == 1.0:
+            return self._inplace("add_", other, np.add)
+        return self._scaled_update("add_", other, alpha)
 
     def sub_(self, other, alpha=1.0):
-        return self._inplace("sub_", other * alpha if alpha != 1.0 else other, np.subtract)
+        r"""``self -= alpha * other`` in place (PyTorch's ``sub_``): the form of a gradient step,
+        ``p.sub_(p.grad, alpha=lr)``."""
+        if alpha == 1.0:
+            return self._inplace("sub_", other, np.subtract)
+        return self._scaled_update("sub_", other, -alpha)
+
+    def _scaled_update(self, name, other, alpha):
+        """``self += alpha * other``: an operand of this tensor's shape and dtype goes to
+        :func:`chainrule.backend.add_scaled_` (one BLAS pass for large float arrays), any
+        other through the checks of an in-place update."""
+        o = other._data if isinstance(other, Tensor) else other
+        if o.__class__ is np.ndarray and o.shape == self._data.shape and o.dtype == self._data.dtype:
+            self._inplace_check(name)
+            add_scaled_(self._data, o, alpha)
+            self._bump()
+            return self
+        return self._inplace(name, other * alpha, np.add)
 
     def mul_(self, other):
         return self._inplace("mul_", other, np.multiply)

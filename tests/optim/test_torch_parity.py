@@ -22,7 +22,8 @@ def torch_float64():
 
 
 RNG = np.random.default_rng(2024)
-SHAPES = [(3, 4), (5,), ()]
+# (130, 130) has more entries than chainrule.backend.AXPY_MIN_SIZE: its updates take BLAS's axpy
+SHAPES = [(3, 4), (5,), (), (130, 130)]
 INITIAL = [RNG.standard_normal(s) for s in SHAPES]
 GRADIENTS = [[RNG.standard_normal(s) for s in SHAPES] for _ in range(20)]
 

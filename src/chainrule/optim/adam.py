@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..backend import xp
+from ..backend import add_scaled_, xp
 from ..tensor import Tensor
 from .optimizer import Optimizer, buffer_like, check_betas, check_nonnegative
 
@@ -53,9 +53,9 @@ def _start_moments(param: Tensor, state: dict) -> None:
 def _update_moments(grad, state: dict, beta1: float, beta2: float) -> None:
     r""":math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`, in place."""
     exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
-    exp_avg += (1 - beta1) * (grad - exp_avg)
+    add_scaled_(exp_avg, grad - exp_avg, 1 - beta1)          # m + (1-β₁)(g - m): PyTorch's lerp
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * grad * grad
+    add_scaled_(exp_avg_sq, grad * grad, 1 - beta2)
 
 
 class Adam(Optimizer):
@@ -128,8 +128,13 @@ class Adam(Optimizer):
             xp(running_max).maximum(running_max, second_moment, out=running_max)
             second_moment = running_max
         step_size = group["lr"] / (1 - beta1 ** step)
-        denominator = xp(second_moment).sqrt(second_moment) / (1 - beta2 ** step) ** 0.5 + group["eps"]
-        param.sub_(step_size * (state["exp_avg"].data / denominator))
+        # √v̂ + ε and then m / (√v̂ + ε) in one buffer, the step one scaled subtraction
+        array = xp(second_moment)
+        ratio = array.sqrt(second_moment, out=array.empty_like(second_moment))   # an array even when 0-d
+        ratio /= (1 - beta2 ** step) ** 0.5
+        ratio += group["eps"]
+        array.divide(state["exp_avg"].data, ratio, out=ratio)
+        param.sub_(ratio, alpha=step_size)
 
 
 class AdamW(Adam):
@@ -209,12 +214,12 @@ class Adamax(Optimizer):
         beta1, beta2 = group["betas"]
         grad = _decay_weights(param, grad, group, decoupled=False)
         exp_avg, exp_inf = state["exp_avg"].data, state["exp_inf"].data
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        add_scaled_(exp_avg, grad - exp_avg, 1 - beta1)
         exp_inf *= beta2
         array = xp(grad)
         array.maximum(exp_inf, array.abs(grad) + group["eps"], out=exp_inf)
         step_size = group["lr"] / (1 - beta1 ** state["step"])
-        param.sub_(step_size * (exp_avg / exp_inf))
+        param.sub_(exp_avg / exp_inf, alpha=step_size)
 
 
 class NAdam(Optimizer):
@@ -283,8 +288,8 @@ class NAdam(Optimizer):
         _update_moments(grad, state, beta1, beta2)
         exp_avg_sq = state["exp_avg_sq"].data
         denominator = xp(exp_avg_sq).sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
-        param.sub_(lr * (1.0 - mu) / (1.0 - mu_product) * (grad / denominator))
-        param.sub_(lr * mu_next / (1.0 - mu_product * mu_next) * (state["exp_avg"].data / denominator))
+        param.sub_(grad / denominator, alpha=lr * (1.0 - mu) / (1.0 - mu_product))
+        param.sub_(state["exp_avg"].data / denominator, alpha=lr * mu_next / (1.0 - mu_product * mu_next))
 
 
 class RAdam(Optimizer):

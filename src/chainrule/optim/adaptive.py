@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..backend import xp
+from ..backend import add_scaled_, xp
 from ..tensor import Tensor
 from .optimizer import Optimizer, buffer_like, check_interval, check_nonnegative
 
@@ -73,7 +73,7 @@ class Adagrad(Optimizer):
         decayed_lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         squares = state["sum"].data
         squares += grad * grad
-        param.sub_(decayed_lr * (grad / (xp(squares).sqrt(squares) + group["eps"])))
+        param.sub_(grad / (xp(squares).sqrt(squares) + group["eps"]), alpha=decayed_lr)
 
 
 class RMSprop(Optimizer):
@@ -142,10 +142,10 @@ class RMSprop(Optimizer):
             grad = grad + group["weight_decay"] * param.data
         square_avg = state["square_avg"].data
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        add_scaled_(square_avg, grad * grad, 1 - alpha)
         if group["centered"]:
             grad_avg = state["grad_avg"].data
-            grad_avg += (1 - alpha) * (grad - grad_avg)
+            add_scaled_(grad_avg, grad - grad_avg, 1 - alpha)
             variance = square_avg - grad_avg * grad_avg
         else:
             variance = square_avg
@@ -154,9 +154,9 @@ class RMSprop(Optimizer):
             buffer = state["momentum_buffer"].data
             buffer *= group["momentum"]
             buffer += grad / denominator
-            param.sub_(group["lr"] * buffer)
+            param.sub_(buffer, alpha=group["lr"])
         else:
-            param.sub_(group["lr"] * (grad / denominator))
+            param.sub_(grad / denominator, alpha=group["lr"])
 
 
 class Adadelta(Optimizer):
@@ -214,8 +214,8 @@ class Adadelta(Optimizer):
         square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
         sqrt = xp(square_avg).sqrt
         square_avg *= rho
-        square_avg += (1 - rho) * grad * grad
+        add_scaled_(square_avg, grad * grad, 1 - rho)
         delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * grad
         acc_delta *= rho
-        acc_delta += (1 - rho) * delta * delta
-        param.sub_(group["lr"] * delta)
+        add_scaled_(acc_delta, delta * delta, 1 - rho)
+        param.sub_(delta, alpha=group["lr"])

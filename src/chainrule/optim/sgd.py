@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..backend import add_scaled_
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -81,7 +82,9 @@ class SGD(Optimizer):
                              f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def _update(self, param: Tensor, grad, group: dict, state: dict) -> None:
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        # In place throughout, each scaled sum one pass (Tensor.sub_ and add_scaled_ run
+        # BLAS's axpy on large arrays), as PyTorch's fused kernels do.
+        momentum, weight_decay, lr = group["momentum"], group["weight_decay"], group["lr"]
         if weight_decay != 0:
             grad = grad + weight_decay * param.data
         if momentum != 0:
@@ -91,6 +94,10 @@ class SGD(Optimizer):
             else:
                 buffer = state["momentum_buffer"].data
                 buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param.sub_(group["lr"] * grad)
+                add_scaled_(buffer, grad, 1 - group["dampening"])
+            if group["nesterov"]:                 # θ − γ(g + μb), as two scaled subtractions
+                param.sub_(grad, alpha=lr)
+                param.sub_(buffer, alpha=lr * momentum)
+                return
+            grad = buffer
+        param.sub_(grad, alpha=lr)
