@@ -287,9 +287,13 @@ class NAdam(Optimizer):
         mu_product = state["mu_product"]
         _update_moments(grad, state, beta1, beta2)
         exp_avg_sq = state["exp_avg_sq"].data
-        denominator = xp(exp_avg_sq).sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
+        array = xp(exp_avg_sq)
+        denominator = array.divide(exp_avg_sq, 1 - beta2 ** step, out=array.empty_like(exp_avg_sq))
+        array.sqrt(denominator, out=denominator)
+        denominator += group["eps"]                                       # √v̂ + ε, in one buffer
         param.sub_(grad / denominator, alpha=lr * (1.0 - mu) / (1.0 - mu_product))
-        param.sub_(state["exp_avg"].data / denominator, alpha=lr * mu_next / (1.0 - mu_product * mu_next))
+        ratio = array.divide(state["exp_avg"].data, denominator, out=denominator)
+        param.sub_(ratio, alpha=lr * mu_next / (1.0 - mu_product * mu_next))
 
 
 class RAdam(Optimizer):

@@ -149,14 +149,18 @@ class RMSprop(Optimizer):
             variance = square_avg - grad_avg * grad_avg
         else:
             variance = square_avg
-        denominator = xp(variance).sqrt(variance) + group["eps"]
+        # √v + ε, then g / (√v + ε), in one buffer
+        array = xp(variance)
+        ratio = array.sqrt(variance, out=array.empty_like(variance))      # an array even when 0-d
+        ratio += group["eps"]
+        array.divide(grad, ratio, out=ratio)
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"].data
             buffer *= group["momentum"]
-            buffer += grad / denominator
+            buffer += ratio
             param.sub_(buffer, alpha=group["lr"])
         else:
-            param.sub_(grad / denominator, alpha=group["lr"])
+            param.sub_(ratio, alpha=group["lr"])
 
 
 class Adadelta(Optimizer):
