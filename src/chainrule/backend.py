@@ -5,8 +5,9 @@ so that a CuPy array stays on its device; nothing else in chainrule needs to
 know which library holds the numbers.
 
 The CPU libraries underneath are tuned here too: glibc's allocator
-(:func:`keep_freed_memory`) and the threads of SciPy's LAPACK
-(:func:`scipy_lapack_threads`).
+(:func:`keep_freed_memory`), the threads of SciPy's LAPACK
+(:func:`scipy_lapack_threads`), and scaled sums in place in one BLAS pass
+(:func:`add_scaled_`, the arithmetic of an optimizer's update).
 """
 from __future__ import annotations
 
