@@ -151,7 +151,6 @@ class scipy_lapack_threads:
         return False
 
 
-
 # ----------------------------------------------------------------------------- y += αx in one pass
 #: Arrays with fewer entries are updated by NumPy: below this the call into BLAS costs
 #: as much as the temporary it saves.

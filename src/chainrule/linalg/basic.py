@@ -129,9 +129,10 @@ def _inverse_transpose(a, packed, piv, op):
 
 @primitive(name="det")
 def _det(a, packed, piv):
-    # ``packed, piv``: LU factors of Aᵀ kept for the derivative (None for a stack; det Aᵀ = det A)
-    require_finite("det", a)
+    # ``packed, piv``: LU factors of Aᵀ kept for the derivative (None for a stack; det Aᵀ = det A);
+    # lu_factors_to_reuse has checked that A is finite before factoring it
     if packed is None:
+        require_finite("det", a)
         return xp(a).linalg.det(a)
     sign, logabsdet = _slogdet_arrays(a, packed, piv)
     return sign * np.exp(logabsdet)
@@ -179,7 +180,8 @@ det.primitive = _det
 
 @primitive(name="slogdet", multiple_results=True)
 def _slogdet(a, packed, piv):
-    require_finite("slogdet", a)
+    if packed is None:                 # else lu_factors_to_reuse has checked A before factoring it
+        require_finite("slogdet", a)
     return _slogdet_arrays(a, packed, piv)
 
 
