@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.special as _scipy_special
+from scipy.linalg import blas as _blas
 
 
 def xp(*arrays):
@@ -156,7 +157,8 @@ class scipy_lapack_threads:
 #: as much as the temporary it saves.
 AXPY_MIN_SIZE = 1 << 14
 
-_AXPY: dict = {}
+_AXPY_BY_TYPE = {"f": _blas.saxpy, "d": _blas.daxpy}        # by NumPy's type character
+
 
 
 def add_scaled_(y, x, alpha: float) -> None:
@@ -184,13 +186,8 @@ def _axpy_in_place(y, x, alpha) -> bool:
         return False
     if not (y.flags.c_contiguous and x.flags.c_contiguous and y.flags.writeable):
         return False
-    axpy = _AXPY.get(y.dtype)
-    if axpy is None:
-        if y.dtype not in (np.float32, np.float64):
-            return False
-        from scipy.linalg import blas
-        axpy = _AXPY[y.dtype] = blas.get_blas_funcs("axpy", (y,))
-    if np.may_share_memory(x, y):
+    axpy = _AXPY_BY_TYPE.get(y.dtype.char)
+    if axpy is None or np.may_share_memory(x, y):
         return False
     flat = y.reshape(-1)                                  # a view: y is C-contiguous
     with scipy_lapack_threads(1):                         # a vector: one thread

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from ..backend import add_scaled_, xp
 from ..tensor import Tensor
-from .optimizer import Optimizer, buffer_like, check_betas, check_nonnegative
+from .optimizer import Optimizer, buffer_like, check_betas, check_nonnegative, divided_root
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -129,11 +129,8 @@ class Adam(Optimizer):
             second_moment = running_max
         step_size = group["lr"] / (1 - beta1 ** step)
         # √v̂ + ε and then m / (√v̂ + ε) in one buffer, the step one scaled subtraction
-        array = xp(second_moment)
-        ratio = array.sqrt(second_moment, out=array.empty_like(second_moment))   # an array even when 0-d
-        ratio /= (1 - beta2 ** step) ** 0.5
-        ratio += group["eps"]
-        array.divide(state["exp_avg"].data, ratio, out=ratio)
+        ratio = divided_root(second_moment, group["eps"], 1 - beta2 ** step)
+        xp(ratio).divide(state["exp_avg"].data, ratio, out=ratio)
         param.sub_(ratio, alpha=step_size)
 
 
@@ -287,12 +284,9 @@ class NAdam(Optimizer):
         mu_product = state["mu_product"]
         _update_moments(grad, state, beta1, beta2)
         exp_avg_sq = state["exp_avg_sq"].data
-        array = xp(exp_avg_sq)
-        denominator = array.divide(exp_avg_sq, 1 - beta2 ** step, out=array.empty_like(exp_avg_sq))
-        array.sqrt(denominator, out=denominator)
-        denominator += group["eps"]                                       # √v̂ + ε, in one buffer
+        denominator = divided_root(exp_avg_sq, group["eps"], 1 - beta2 ** step)
         param.sub_(grad / denominator, alpha=lr * (1.0 - mu) / (1.0 - mu_product))
-        ratio = array.divide(state["exp_avg"].data, denominator, out=denominator)
+        ratio = xp(denominator).divide(state["exp_avg"].data, denominator, out=denominator)
         param.sub_(ratio, alpha=lr * mu_next / (1.0 - mu_product * mu_next))
 
 
@@ -361,8 +355,7 @@ class RAdam(Optimizer):
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
         if rho_t > 5.0:
-            exp_avg_sq = state["exp_avg_sq"].data
-            adaptive = bias_correction2 ** 0.5 / (xp(exp_avg_sq).sqrt(exp_avg_sq) + group["eps"])
+            adaptive = bias_correction2 ** 0.5 / divided_root(state["exp_avg_sq"].data, group["eps"])
             rectification = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
             param.sub_(corrected_avg * lr * adaptive * rectification)
         else:

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from ..backend import add_scaled_, xp
 from ..tensor import Tensor
-from .optimizer import Optimizer, buffer_like, check_interval, check_nonnegative
+from .optimizer import Optimizer, buffer_like, check_interval, check_nonnegative, divided_root
 
 __all__ = ["Adagrad", "RMSprop", "Adadelta"]
 
@@ -73,7 +73,9 @@ class Adagrad(Optimizer):
         decayed_lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         squares = state["sum"].data
         squares += grad * grad
-        param.sub_(grad / (xp(squares).sqrt(squares) + group["eps"]), alpha=decayed_lr)
+        ratio = divided_root(squares, group["eps"])
+        xp(ratio).divide(grad, ratio, out=ratio)
+        param.sub_(ratio, alpha=decayed_lr)
 
 
 class RMSprop(Optimizer):
@@ -149,11 +151,8 @@ class RMSprop(Optimizer):
             variance = square_avg - grad_avg * grad_avg
         else:
             variance = square_avg
-        # √v + ε, then g / (√v + ε), in one buffer
-        array = xp(variance)
-        ratio = array.sqrt(variance, out=array.empty_like(variance))      # an array even when 0-d
-        ratio += group["eps"]
-        array.divide(grad, ratio, out=ratio)
+        ratio = divided_root(variance, group["eps"])       # √v + ε, then g / (√v + ε), in one buffer
+        xp(ratio).divide(grad, ratio, out=ratio)
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"].data
             buffer *= group["momentum"]

@@ -84,6 +84,19 @@ def check_betas(where: str, betas) -> None:
 
 
 # ----------------------------------------------------------------------------- state
+def divided_root(v, eps: float, correction: float = 1.0):
+    r""":math:`\sqrt{v} / \sqrt{c} + \epsilon` (:math:`c` the ``correction``), the denominator of
+    the adaptive methods, built in one new array (an array even when ``v`` is 0-d) that the
+    caller may overwrite with the ratio :math:`g / (\sqrt{v/c} + \epsilon)`: one buffer
+    instead of a temporary per operation."""
+    ns = xp(v)
+    root = ns.sqrt(v, out=ns.empty_like(v))
+    if correction != 1.0:
+        root /= correction ** 0.5
+    root += eps
+    return root
+
+
 def buffer_like(param: Tensor, fill: float = 0.0) -> Tensor:
     """A new state buffer with the shape and dtype of ``param``, filled with ``fill``."""
     data = param.data
