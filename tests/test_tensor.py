@@ -74,6 +74,27 @@ class TestTensorDtype:
         c.numpy()[0] = 100.0
         assert y.numpy()[0] == 2.0                      # a copy, not a view
 
+    def test_tensor_of_an_array_is_a_copy(self):
+        # torch.tensor and numpy.array copy: an optimizer's in-place step on a parameter
+        # made from the caller's initial weights must leave those weights as they were
+        w0 = np.ones((3, 2), np.float32)
+        w = cr.tensor(w0, requires_grad=True)
+        assert not np.shares_memory(w.numpy(), w0)
+        with cr.no_grad():
+            w -= 0.5
+        np.testing.assert_array_equal(w0, 1.0)
+        w0[0, 0] = 7.0
+        assert w.numpy()[0, 0] == 0.5
+        view = w0[:, 0]                                  # a view of the caller's array too
+        assert not np.shares_memory(cr.tensor(view).numpy(), w0)
+
+    def test_as_tensor_shares_an_array_of_the_same_dtype(self):
+        a = np.zeros(3, np.float32)
+        t = cr.as_tensor(a)
+        a[1] = 2.0
+        assert t.numpy()[1] == 2.0                       # torch.as_tensor: the same memory
+        assert not np.shares_memory(cr.as_tensor(a, dtype=cr.float64).numpy(), a)
+
     def test_requires_grad_flag(self):
         x = cr.tensor([1.0, 2.0], requires_grad=True)
         assert x.requires_grad and x.is_leaf and x.grad is None

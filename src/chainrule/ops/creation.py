@@ -16,15 +16,23 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
 
     Python floats become the default dtype (float32 unless changed with
     :func:`set_default_dtype`), Python ints int64, NumPy arrays keep their dtype.
-    A tensor argument is copied, detached from its graph.
+    The data is always copied, as by ``torch.tensor`` and ``numpy.array``: updating the
+    tensor in place (an optimizer step) never changes the caller's array, nor the
+    other way round.  A tensor argument is copied and detached from its graph.  To
+    share a NumPy array's memory instead, use :func:`as_tensor`.
     """
     if isinstance(data, Tensor):
-        data = data.detach().data.copy()
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+        data = data.detach().data
+    t = Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    if t._data is data:                 # an array taken as it is: make it the tensor's own
+        t._data = data.copy()
+    return t
 
 
 def as_tensor(data, dtype=None) -> Tensor:
-    """Like :func:`tensor`, but returns ``data`` itself when it already is a tensor of that dtype."""
+    """Like :func:`tensor`, but without a copy where none is needed: ``data`` itself when it
+    already is a tensor of that dtype, and a tensor sharing the memory of a NumPy array of
+    that dtype (``torch.as_tensor``; changes to either show in the other)."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
     return Tensor(data.data if isinstance(data, Tensor) else data, dtype=dtype)
