@@ -64,6 +64,30 @@ class TestAccumulation:
         np.testing.assert_allclose(b.grad.numpy(), np.ones(3))
         assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
 
+    def test_a_view_of_a_shared_cotangent_is_copied(self):
+        # reshape's adjoint hands `a` a view of the very array `b` receives: the view
+        # is someone else's memory, so a.grad must be a copy
+        a, b = leaf(), cr.tensor(np.ones((3, 1)), requires_grad=True)
+        (cr.reshape(a, (3, 1)) + b).sum().backward()
+        assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+        a.grad += 10.0
+        np.testing.assert_allclose(b.grad.numpy(), np.ones((3, 1)))
+
+    def test_a_linear_weight_gets_a_row_major_gradient(self):
+        # the cotangent of weight.mT arrives as a view of a fresh product, taken as it is
+        rng = np.random.default_rng(0)
+        lin = cr.nn.Linear(5, 3).to(cr.float64)
+        x = cr.tensor(rng.standard_normal((4, 5)))
+        g = rng.standard_normal((4, 3))
+        lin(x).backward(g)
+        w, b = lin.weight.grad.numpy(), lin.bias.grad.numpy()
+        assert w.flags.c_contiguous and w.flags.writeable
+        np.testing.assert_allclose(w, g.T @ x.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(b, g.sum(0), rtol=1e-12)
+        assert not np.shares_memory(w, x.numpy()) and not np.shares_memory(w, b)
+        lin(x).backward(g)                                   # accumulates into the adopted view
+        np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * g.T @ x.numpy(), rtol=1e-12)
+
     def test_explicit_grad_argument(self):
         x = leaf()
         y = x * x

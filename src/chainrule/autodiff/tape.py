@@ -9,6 +9,7 @@ inside their own level.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 from heapq import heappop, heappush
 
@@ -190,6 +191,23 @@ class _Accumulator:
             prev[k] = ct if prev[k] is None else self.sum((node, k), prev[k], ct)
 
 
+def _sole_view(data) -> bool:
+    """Whether the view ``data`` may become a ``.grad`` without a copy: row-major, covering
+    all of a writeable NumPy array that nothing else refers to, so that no other array can
+    see its memory.  This is the cotangent of ``weight.mT`` in every ``nn.Linear``: a
+    transposed view of a fresh product, whose copy (1.6 MB for a 784×512 weight) cost
+    more than the product's own backward arithmetic.
+
+    The test is on reference counts, as PyTorch's ``AccumulateGrad`` steals a gradient
+    whose use count says no one else holds it: the base is held here by ``base``, by the
+    view and by ``getrefcount``'s argument, and by nothing else exactly when the count is 3.
+    """
+    base = data.base
+    return (type(data) is np.ndarray and type(base) is np.ndarray and base.base is None
+            and data.flags.c_contiguous and data.flags.writeable and data.size == base.size
+            and sys.getrefcount(base) <= 3)
+
+
 def _check_versions(node):
     """Some tensor was modified in place since ``node`` was recorded: was it an input?
 
@@ -239,8 +257,10 @@ def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=Fals
             continue
         data = ct._data
         # A cotangent may be shared by several leaves (add passes g to both inputs) or be
-        # a view; .grad must own its memory, since optimizers update it in place.
-        if not create_graph and (id(data) in seen or data is grad._data or getattr(data, "base", None) is not None):
+        # a view of another array; .grad must own its memory, since optimizers update it
+        # in place.
+        if not create_graph and (id(data) in seen or data is grad._data
+                                 or (getattr(data, "base", None) is not None and not _sole_view(data))):
             ct = Tensor._wrap(data.copy())
         seen.add(id(ct._data))
         if leaf.grad is None:

@@ -54,8 +54,21 @@ def _as_matrices(g, x, y):
     return g, xe, ye
 
 
+def _stored_transposed(a) -> bool:
+    """Whether the matrix ``a`` is stored column-major: the transpose of a row-major array,
+    as ``weight.mT`` in :func:`chainrule.nn.functional.linear`.  Memory layout only, never
+    values: the reverse rules use it to give a cotangent the layout of its primal."""
+    d = a._data if isinstance(a, Tensor) else a
+    return d is not None and d.ndim == 2 and not d.flags.c_contiguous and d.flags.f_contiguous
+
+
 def _matmul_vjp_x(g, out, x, y):
     if y.ndim > 1 and x.ndim > 1:                         # matrices (the common case)
+        if _stored_transposed(x):
+            # The same product computed transposed, (Y Ḡᵀ)ᵀ, is column-major like X: the
+            # cotangent of a transposed row-major matrix then arrives at that matrix
+            # row-major, ready for its optimizer, instead of as a strided view to copy.
+            return matrix_transpose(_matmul(y, matrix_transpose(g)))
         return _matmul(g, matrix_transpose(y))
     g, xe, ye = _as_matrices(g, x, y)
     gx = _matmul(g, matrix_transpose(ye))
@@ -64,6 +77,8 @@ def _matmul_vjp_x(g, out, x, y):
 
 def _matmul_vjp_y(g, out, x, y):
     if x.ndim > 1 and y.ndim > 1:
+        if _stored_transposed(y):                         # nn.Linear's x Wᵀ: W̄ = Ḡᵀ X, row-major
+            return matrix_transpose(_matmul(matrix_transpose(g), x))
         return _matmul(matrix_transpose(x), g)
     g, xe, ye = _as_matrices(g, x, y)
     gy = _matmul(matrix_transpose(xe), g)
