@@ -49,7 +49,11 @@ def relu(x):
     Convention: the derivative at the kink is 0 (PyTorch's and JAX's choice), so a unit
     that is exactly 0 passes no gradient; its second derivative is 0 everywhere.
     """
-    return xp(x).maximum(x, 0)
+    ns = xp(x)
+    # Against a row of zeros, not the scalar 0: NumPy 2's maximum has a vectorized loop for
+    # a broadcast row but not for a broadcast scalar, and is half as fast there (at 128×512
+    # in float32, 25 µs against 52 µs; an addition takes 16 µs).
+    return ns.maximum(x, ns.zeros(x.shape[-1:], x.dtype))
 
 
 @linear(name="relu_mask", linear_args=(0,), elementwise_op=True)
