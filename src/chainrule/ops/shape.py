@@ -25,7 +25,8 @@ import math
 
 import numpy as np
 
-from ..autodiff.batching import materialize, normalize_axis
+from .. import ops      # partly loaded here: indexing and reductions build on this chapter, used at call time
+from ..autodiff.batching import align, materialize, normalize_axis
 from ..autodiff.primitive import Linear, linear
 from ..backend import xp
 from ..errors import ShapeError, fmt_shape
@@ -195,15 +196,12 @@ def _broadcast_to(x, shape):
 
 
 def _broadcast_batch(args, batched, size, shape):
-    from ..autodiff.batching import align
     return _broadcast_to(align(args[0], True, len(shape)), shape=(size,) + shape)
 
 
 def _broadcast_to_adjoint(g, out, x, shape):
-    """Sum the cotangent over the broadcast axes (``reductions`` imports this chapter, so
-    the sum is imported here; it runs only when a broadcast is differentiated again)."""
-    from .reductions import _sum_to
-    return _sum_to(g, x.shape)
+    """Sum the cotangent over the broadcast axes (``reductions`` builds on this chapter)."""
+    return ops.reductions._sum_to(g, x.shape)
 
 
 _broadcast_to.transposes(_broadcast_to_adjoint)
@@ -237,9 +235,8 @@ def _concatenate(*xs, axis):
 
 def _concatenate_transpose(g, out, *xs, argnum, axis):
     start = sum(x.shape[axis] for x in xs[:argnum])
-    from .indexing import getitem         # indexing builds on this chapter, not the reverse
     index = (slice(None),) * axis + (slice(start, start + xs[argnum].shape[axis]),)
-    return getitem(g, index)
+    return ops.indexing.getitem(g, index)
 
 
 def _concatenate_batch(args, batched, size, axis):
@@ -365,8 +362,7 @@ split.primitive = _split
 # flip, roll, tile and repeat are composites: slices, reshapes and broadcasts already have
 # exact adjoints, and the composites cost the same copies a primitive would.
 def _select(x, index):
-    from .indexing import getitem         # indexing builds on this chapter, not the reverse
-    return getitem(x, index)
+    return ops.indexing.getitem(x, index)
 
 
 def flip(x, axis=None) -> Tensor:
