@@ -249,3 +249,43 @@ def test_gaussian_nll_homoscedastic_and_clamped_match_torch():
         lt.backward()
         np.testing.assert_allclose(lc.numpy(), lt.detach().numpy(), rtol=1e-10)
         np.testing.assert_allclose(vc.grad.numpy(), vt.grad.numpy(), rtol=1e-10)
+
+
+def test_cross_entropy_hessian_is_the_softmax_covariance():
+    # Forward over reverse through class_nll and its adjoint (their batching rules): each
+    # sample's block of the Hessian is (diag p - p pᵀ)/N, and samples do not interact.
+    z, y = RNG.standard_normal((3, 4)), np.array([1, 0, 3])
+    hessian = cr.hessian(lambda v: F.cross_entropy(v, y))(cr.tensor(z)).numpy()
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    expected = np.zeros((3, 4, 3, 4))
+    for n in range(3):
+        expected[n, :, n, :] = (np.diag(p[n]) - np.outer(p[n], p[n])) / 3
+    np.testing.assert_allclose(hessian, expected, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_cross_entropy_jacobians_agree_in_both_modes(reduction):
+    z, y = RNG.standard_normal((3, 3, 2)), np.array([[0, 2], [1, 1], [2, 0]])        # (N×C×d1), targets (N×d1)
+    f = lambda v: F.cross_entropy(v, y, reduction=reduction)                           # noqa: E731
+    rev, fwd = cr.jacrev(f)(cr.tensor(z)).numpy(), cr.jacfwd(f)(cr.tensor(z)).numpy()
+    np.testing.assert_allclose(rev, fwd, rtol=1e-12, atol=1e-14)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    onehot = np.moveaxis(np.eye(3)[y], -1, 1)                                          # (N×C×d1)
+    if reduction == "sum":
+        np.testing.assert_allclose(rev, p - onehot, rtol=1e-12, atol=1e-14)
+    else:                                  # d ℓ_{n,d} / d z_{m,c,e} = [n = m][d = e] (p - onehot)
+        for n, d in np.ndindex(3, 2):
+            expected = np.zeros((3, 3, 2))
+            expected[n, :, d] = (p - onehot)[n, :, d]
+            np.testing.assert_allclose(rev[n, d], expected, rtol=1e-12, atol=1e-14)
+
+
+def test_an_ignore_index_inside_the_class_range_is_honoured():
+    # the common-case test compares ignore_index with the targets' range, not with the classes
+    z = cr.tensor(RNG.standard_normal((4, 3)))
+    y = np.array([0, 1, 2, 1])
+    plain = F.cross_entropy(z, y, ignore_index=5).item()
+    kept = F.cross_entropy(z, y, ignore_index=2).item()           # drops the third sample
+    logp = z.numpy() - np.log(np.exp(z.numpy()).sum(1, keepdims=True))
+    np.testing.assert_allclose(plain, -logp[np.arange(4), y].mean(), rtol=1e-12)
+    np.testing.assert_allclose(kept, -logp[[0, 1, 3], [0, 1, 1]].mean(), rtol=1e-12)

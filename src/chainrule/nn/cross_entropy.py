@@ -19,11 +19,18 @@ so logits of :math:`\pm 10^4` give finite losses and gradients
 Weighted means follow PyTorch exactly: with class weights :math:`w` and ignored targets
 dropped, ``reduction="mean"`` is :math:`\sum_n w_{y_n}\ell_n / \sum_n w_{y_n}`, a weighted
 average rather than the plain mean.
+
+The common case — every target a class, no weights, no smoothing — is one primitive,
+``class_nll`` (PyTorch's ``nll_loss`` kernel): a classifier's loss is then two recorded
+operations, ``log_softmax`` and ``class_nll``, instead of a gather, a sum, a scaling and
+a negation, and its derivative is one scatter.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..autodiff.primitive import linear
+from ..backend import xp
 from ..errors import DTypeError, ShapeError, fmt_shape
 from ..ops.creation import as_tensor
 from ..ops.elementwise import astype, exp, log, softplus, where
@@ -31,7 +38,7 @@ from ..ops.piecewise import maximum
 from ..ops.indexing import getitem, take_along_axis
 from ..ops.reductions import mean, sum as reduce_sum
 from ..ops.log_sum_exp import log_softmax
-from ..ops.shape import reshape, squeeze
+from ..ops.shape import broadcast_to, reshape, squeeze
 from ..tensor import Tensor
 from .reduction import check_reduction, concrete, reduce, same_shape
 
@@ -57,12 +64,89 @@ def _class_indices(name, x, target, ignore_index):
         raise ShapeError(f"{name}: input {fmt_shape(x.shape)} needs class indices of shape {fmt_shape(expected)}, "
                          f"got {fmt_shape(t.shape)}")
     classes = x.shape[axis]
+    if t.size and 0 <= t.min() and t.max() < classes and not t.min() <= ignore_index <= t.max():
+        return t, None, axis            # the common case: every target is a class, none ignored
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= classes))
     if bad.any():
         raise ShapeError(f"{name}: class index {int(t[bad].flat[0])} is out of range for {classes} classes "
                          f"(valid: 0 … {classes - 1}, or ignore_index={ignore_index})")
     return t, valid, axis
+
+
+# ----------------------------------------------------------------------------- the common case
+def _target_positions(shape, target, axis):
+    r"""The index of :math:`\log p_{n, y_n}` at every position ``n`` of ``target``: the target
+    class along ``axis``, every other axis running over its range (each position once)."""
+    if len(shape) == 2:
+        return (xp(target).arange(shape[0]), target) if axis == 1 else (target, xp(target).arange(shape[1]))
+    grid = list(np.ogrid[tuple(slice(n) for n in target.shape)])
+    return tuple(grid[:axis] + [target] + grid[axis:])
+
+
+@linear(name="class_nll")
+def _class_nll(logp, target, axis, reduction):
+    r"""Negative log-likelihood of the target classes from log-probabilities ``logp``, the
+    class axis ``axis`` and one target per other position, reduced by ``reduction``:
+
+    .. math:: \ell_n = -\log p_{n, y_n}, \qquad \text{mean} = \frac1N \sum_n \ell_n
+
+    Linear in :math:`\log p`.  Its adjoint scatters :math:`-\bar\ell_n` (:math:`-\bar\ell/N`
+    for the mean) to the target entries, a plain assignment: every position has one target,
+    so no entry is written twice.
+    """
+    picked = logp[_target_positions(logp.shape, target, axis)]
+    if reduction == "none":
+        return -picked
+    total = -picked.sum()
+    return total / picked.size if reduction == "mean" else total
+
+
+@linear(name="class_nll_adjoint")
+def _class_nll_adjoint(g, target, axis, reduction, shape):
+    r"""The adjoint of ``class_nll``: zeros of ``shape`` with :math:`-\bar\ell_n` at the target
+    entries (:math:`-\bar\ell/N` each for the mean, :math:`-\bar\ell` for the sum)."""
+    out = xp(g).zeros(shape, g.dtype)
+    out[_target_positions(shape, target, axis)] = -g / target.size if reduction == "mean" else -g
+    return out
+
+
+_class_nll.transposes(lambda g, out, logp, target, axis, reduction:
+                      _class_nll_adjoint(g, target=target, axis=axis, reduction=reduction, shape=tuple(logp.shape)))
+_class_nll_adjoint.transposes(lambda ct, out, g, target, axis, reduction, shape:
+                              _class_nll(ct, target=target, axis=axis, reduction=reduction))
+_class_nll.formula(definition=r"\ell = -\tfrac1N \textstyle\sum_n \log p_{n, y_n}",
+                   derivative=r"\bar{\log p}_{n, c} = -\tfrac1N\,\bar\ell\,[c = y_n]",
+                   convention=r"\text{sum: no } 1/N;\ \text{none: } \ell_n = -\log p_{n, y_n}")
+_class_nll_adjoint.formula(definition=r"y_{n, c} = -\tfrac1N\,g\,[c = y_n]",
+                           derivative=r"\bar g = -\tfrac1N \textstyle\sum_n \bar y_{n, y_n}")
+
+
+def _batched_targets(target, size):
+    """One batch's targets for each of ``size`` members (vmap): the same array, broadcast."""
+    return np.broadcast_to(target, (size,) + target.shape)
+
+
+def _class_nll_batch(args, batched, size, target, axis, reduction):
+    per_position = _class_nll(args[0], target=_batched_targets(target, size), axis=axis + 1, reduction="none")
+    if reduction == "none":
+        return per_position
+    total = reduce_sum(per_position, axis=tuple(range(1, per_position.ndim)))
+    return total / target.size if reduction == "mean" else total
+
+
+def _class_nll_adjoint_batch(args, batched, size, target, axis, reduction, shape):
+    g = args[0]
+    if reduction != "none":          # one cotangent per member, the same at each of its positions
+        g = broadcast_to(reshape(g, (size,) + (1,) * target.ndim), (size,) + target.shape)
+        if reduction == "mean":
+            g = g / target.size
+    return _class_nll_adjoint(g, target=_batched_targets(target, size), axis=axis + 1, reduction="none",
+                              shape=(size,) + tuple(shape))
+
+
+_class_nll.defbatch(_class_nll_batch)
+_class_nll_adjoint.defbatch(_class_nll_adjoint_batch)
 
 
 def _pick(logp, safe, axis):
@@ -91,9 +175,11 @@ def _nll(name, logp, target, weight, ignore_index, reduction, label_smoothing=0.
     t, valid, axis = _class_indices(name, logp, target, ignore_index)
     classes = logp.shape[axis]
     weight = _check_weight(name, weight, classes, logp.dtype)
-    if weight is None and label_smoothing == 0.0 and valid.all():
+    if weight is None and label_smoothing == 0.0 and valid is None:
         # the common case: every target counts once, so the weighted mean is the plain mean
-        return reduce(-_pick(logp, t, axis), reduction)
+        return _class_nll(logp, target=t, axis=axis, reduction=reduction)
+    if valid is None:
+        valid = np.ones(t.shape, bool)
     safe = np.where(valid, t, 0)
     valid_f = Tensor._wrap(valid.astype(logp.dtype))
     # per-target weights w_{y_n}, 0 where the target is ignored

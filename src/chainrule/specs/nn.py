@@ -1,5 +1,6 @@
-"""OpSpecs of the neural-network chapter (see specs/__init__.py): composites, and the one
-primitive of normalization (``batch_norm_train``, each of its three outputs).
+"""OpSpecs of the neural-network chapter (see specs/__init__.py): composites, and its
+primitives: the one of normalization (``batch_norm_train``, each of its three outputs) and
+the classification loss's ``class_nll`` with its adjoint.
 
 Every activation, loss, normalization and dense function of ``cr.nn.functional`` is
 checked against a NumPy/SciPy reference and its derivatives against central
@@ -20,6 +21,7 @@ import numpy as np
 import scipy.special
 
 from ..nn import functional as F
+from ..nn.cross_entropy import _class_nll, _class_nll_adjoint
 from ..nn.normalization import _batch_norm_train as _bn_primitive
 from . import OpSpec, away_from_zero, positive, real
 
@@ -119,6 +121,19 @@ def _cross_entropy_indices(z, y, weight=None, ignore_index=-100, smoothing=0.0, 
     elif reduction == "sum":
         nll, smooth = nll.sum(), smooth.sum()
     return (1 - smoothing) * nll + smoothing / classes * smooth
+
+
+def _class_nll_reference(logp, y, axis, reduction):
+    """-log p at the target class of every position, by take_along_axis."""
+    picked = np.take_along_axis(logp, np.expand_dims(y, axis), axis).squeeze(axis)
+    return {"mean": -picked.mean(), "sum": -picked.sum(), "none": -picked}[reduction]
+
+
+def _class_nll_adjoint_reference(g, y, axis, reduction, shape):
+    """A one-hot pattern of the targets, times -g (divided by the count for the mean)."""
+    onehot = np.moveaxis(np.eye(shape[axis])[y], -1, axis)
+    scale = np.asarray(g) / y.size if reduction == "mean" else np.asarray(g)
+    return -onehot * (scale if reduction != "none" else np.expand_dims(scale, axis))
 
 
 def _cross_entropy_probabilities(z, q, smoothing=0.0):
@@ -236,6 +251,19 @@ SPECS = [
            [real, real], [((3, 4), (3, 4))], reference=lambda a, b: _cosine_embedding(a, b, _LABELS, -0.5),
            order=1, composite=True),
     # -- classification losses ----------------------------------------------------------------------------
+    *[OpSpec("class_nll", (lambda lp, r=r: _class_nll(lp, target=_Y4, axis=1, reduction=r)), [real], [((4, 5),)],
+             reference=(lambda lp, r=r: _class_nll_reference(lp, _Y4, 1, r)), case=r) for r in ("mean", "sum", "none")],
+    OpSpec("class_nll", lambda lp: _class_nll(lp, target=np.array(3), axis=0, reduction="mean"), [real], [((5,),)],
+           reference=lambda lp: _class_nll_reference(lp, np.array(3), 0, "mean"), case="one sample"),
+    OpSpec("class_nll", lambda lp: _class_nll(lp, target=_Y_ND, axis=1, reduction="sum"), [real], [((2, 3, 2, 2),)],
+           reference=lambda lp: _class_nll_reference(lp, _Y_ND, 1, "sum"), case="(N×C×d1×d2)"),
+    *[OpSpec("class_nll_adjoint",
+             (lambda g, r=r, shape=shape: _class_nll_adjoint(g, target=_Y4, axis=1, reduction=r, shape=(4, 5))),
+             [real], [(shape,)], reference=(lambda g, r=r: _class_nll_adjoint_reference(g, _Y4, 1, r, (4, 5))), case=r)
+      for r, shape in (("mean", ()), ("none", (4,)))],
+    OpSpec("class_nll_adjoint",
+           lambda g: _class_nll_adjoint(g, target=_Y_ND, axis=1, reduction="sum", shape=(2, 3, 2, 2)), [real], [((),)],
+           reference=lambda g: _class_nll_adjoint_reference(g, _Y_ND, 1, "sum", (2, 3, 2, 2)), case="(N×C×d1×d2)"),
     *[OpSpec("nn.functional.cross_entropy", (lambda z, r=r: F.cross_entropy(z, _Y4, reduction=r)), [logits], [((4, 5),)],
              reference=(lambda z, r=r: _cross_entropy_indices(z, _Y4, reduction=r)), composite=True,
              case=f"indices,{r}") for r in ("mean", "sum", "none")],
@@ -304,8 +332,9 @@ SPECS = [
 # Each lambda takes the name, module and docstring of the function it checks, so that the
 # catalogue shows that function's mathematics and files it under its chapter.
 _QUALIFIED = "nn.functional."
+_PRIMITIVES = {"batch_norm_train": _bn_primitive, "class_nll": _class_nll, "class_nll_adjoint": _class_nll_adjoint}
 for _spec in SPECS:
     if _spec.op.__name__ == "<lambda>":
-        _checked = _bn_primitive.impl if _spec.name == "batch_norm_train" else \
+        _checked = _PRIMITIVES[_spec.name].impl if _spec.name in _PRIMITIVES else \
             getattr(F, _spec.name.removeprefix(_QUALIFIED))
         functools.wraps(_checked)(_spec.op)
