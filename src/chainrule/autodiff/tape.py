@@ -236,7 +236,9 @@ def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=Fals
         if tensor.size != 1:
             raise GraphError(f"backward(): grad can be implicitly created only for scalar outputs, but "
                              f"the output has shape {fmt_shape(tensor.shape)}; pass grad= of that shape")
-        grad = Tensor._wrap(np.ones_like(tensor._data))
+        seed = np.empty_like(tensor._data)          # not ones_like: a Python function, cold here
+        seed.fill(1)
+        grad = Tensor._wrap(seed)
     else:
         grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype)
         if grad.shape != tensor.shape:

@@ -64,8 +64,10 @@ def _class_indices(name, x, target, ignore_index):
         raise ShapeError(f"{name}: input {fmt_shape(x.shape)} needs class indices of shape {fmt_shape(expected)}, "
                          f"got {fmt_shape(t.shape)}")
     classes = x.shape[axis]
-    if t.size and 0 <= t.min() and t.max() < classes and not t.min() <= ignore_index <= t.max():
-        return t, None, axis            # the common case: every target is a class, none ignored
+    if t.size:
+        lo, hi = t.min(), t.max()
+        if 0 <= lo and hi < classes and not lo <= ignore_index <= hi:
+            return t, None, axis        # the common case: every target is a class, none ignored
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= classes))
     if bad.any():
@@ -243,7 +245,7 @@ def cross_entropy(input: Tensor, target, weight=None, *, ignore_index: int = -10
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input = as_tensor(input)
     axis = _class_axis(input, "cross_entropy")
-    logp = log_softmax(input, axis=axis)
+    logp = log_softmax.primitive(input, axis=(axis,))
     probabilities = isinstance(target, Tensor) and target.dtype.kind == "f" or (
         not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f")
     if not probabilities:
