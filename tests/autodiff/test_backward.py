@@ -73,20 +73,23 @@ class TestAccumulation:
         a.grad += 10.0
         np.testing.assert_allclose(b.grad.numpy(), np.ones((3, 1)))
 
-    def test_a_linear_weight_gets_a_row_major_gradient(self):
-        # the cotangent of weight.mT arrives as a view of a fresh product, taken as it is
+    def test_a_transposed_weight_gets_a_row_major_gradient(self):
+        # x @ W.T + b written out with a PyTorch-layout weight: the cotangent of W.mT arrives
+        # as a view of a fresh product (matmul's rule keeps the transposed layout) and is
+        # taken as it is, row-major, without a copy
         rng = np.random.default_rng(0)
-        lin = cr.nn.Linear(5, 3).to(cr.float64)
+        w = cr.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+        b = cr.tensor(rng.standard_normal(3), requires_grad=True)
         x = cr.tensor(rng.standard_normal((4, 5)))
         g = rng.standard_normal((4, 3))
-        lin(x).backward(g)
-        w, b = lin.weight.grad.numpy(), lin.bias.grad.numpy()
-        assert w.flags.c_contiguous and w.flags.writeable
-        np.testing.assert_allclose(w, g.T @ x.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(b, g.sum(0), rtol=1e-12)
-        assert not np.shares_memory(w, x.numpy()) and not np.shares_memory(w, b)
-        lin(x).backward(g)                                   # accumulates into the adopted view
-        np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * g.T @ x.numpy(), rtol=1e-12)
+        (x @ w.mT + b).backward(g)
+        gw, gb = w.grad.numpy(), b.grad.numpy()
+        assert gw.flags.c_contiguous and gw.flags.writeable and gw.base is not None
+        np.testing.assert_allclose(gw, g.T @ x.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(gb, g.sum(0), rtol=1e-12)
+        assert not np.shares_memory(gw, x.numpy()) and not np.shares_memory(gw, gb)
+        (x @ w.mT + b).backward(g)                           # accumulates into the adopted view
+        np.testing.assert_allclose(w.grad.numpy(), 2 * g.T @ x.numpy(), rtol=1e-12)
 
     def test_explicit_grad_argument(self):
         x = leaf()

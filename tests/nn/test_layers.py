@@ -29,9 +29,25 @@ def test_linear_shapes_and_derivatives():
     assert no_bias.bias is None and [n for n, _ in no_bias.named_parameters()] == ["weight"]
 
 
-def test_linear_uses_views_not_copies():
-    w = _f64(3, 4)
-    assert np.shares_memory(w.mT.numpy(), w.numpy())
+def test_linear_map_gradients_come_in_the_operands_layouts():
+    # W̄ = Ȳᵀ X is computed as it is stored, (out×in) row-major: no transpose to copy
+    x, w = _f64(5, 4), cr.tensor(np.random.default_rng(3).standard_normal((3, 4)), requires_grad=True)
+    g = np.random.default_rng(4).standard_normal((5, 3))
+    F.linear(x, w).backward(g)
+    assert w.grad.numpy().flags.c_contiguous
+    np.testing.assert_allclose(w.grad.numpy(), g.T @ x.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape", [(4,), (5, 4), (2, 5, 4)])
+def test_linear_map_jacobians_agree_in_both_modes(x_shape):
+    # jacfwd pushes a batch of weight tangents through linear_map: its batching rule for weights
+    x, w = _f64(*x_shape), _f64(3, 4)
+    for argnums in (0, 1):
+        rev = cr.jacrev(F.linear, argnums=argnums)(x, w).numpy()
+        fwd = cr.jacfwd(F.linear, argnums=argnums)(x, w).numpy()
+        np.testing.assert_allclose(rev, fwd, rtol=1e-12, atol=1e-14)
+    expected = np.einsum("...j,op->...opj", x.numpy(), np.eye(3))             # ∂y_o/∂W_pj = [o = p] x_j
+    np.testing.assert_allclose(cr.jacrev(F.linear, argnums=1)(x, w).numpy(), expected, rtol=1e-12)
 
 
 def test_bilinear_derivatives():
@@ -48,6 +64,8 @@ def test_dense_layers_reject_wrong_inputs():
         nn.Linear(4, 3)(cr.ones(2, 3))
     with pytest.raises(cr.ShapeError, match="Linear.*rank"):
         nn.Linear(4, 3)(cr.ones(()))
+    with pytest.raises(cr.ShapeError, match=r"linear: input \(2×3\) and weight \(3×4\) do not fit"):
+        F.linear(cr.ones(2, 3), cr.ones(3, 4))
     with pytest.raises(cr.ShapeError, match="Bilinear.*in2_features = 4, got \\(2×5\\)"):
         nn.Bilinear(3, 4, 2)(cr.ones(2, 3), cr.ones(2, 5))
     with pytest.raises(cr.ShapeError, match="leading dimensions"):

@@ -194,9 +194,9 @@ class _Accumulator:
 def _sole_view(data) -> bool:
     """Whether the view ``data`` may become a ``.grad`` without a copy: row-major, covering
     all of a writeable NumPy array that nothing else refers to, so that no other array can
-    see its memory.  This is the cotangent of ``weight.mT`` in every ``nn.Linear``: a
-    transposed view of a fresh product, whose copy (1.6 MB for a 784×512 weight) cost
-    more than the product's own backward arithmetic.
+    see its memory.  This is the cotangent of ``W.mT`` in ``x @ W.mT`` (a PyTorch-layout
+    weight used by hand): a transposed view of a fresh product, whose copy (1.6 MB for a
+    784×512 weight) cost more than the product's own backward arithmetic.
 
     The test is on reference counts, as PyTorch's ``AccumulateGrad`` steals a gradient
     whose use count says no one else holds it: the base is held here by ``base``, by the

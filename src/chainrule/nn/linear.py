@@ -10,39 +10,93 @@ layer             computes                                                parame
 ``Unflatten``     one dim split into ``unflattened_size``
 ================  ======================================================  ===================
 
-Layouts are PyTorch's, so weights move between the libraries unchanged.  The
-derivatives of ``linear`` are matrix products with the same operands transposed,
+Layouts are PyTorch's, so weights move between the libraries unchanged.  The product
+:math:`x W^\top` is one primitive, ``linear_map`` (PyTorch's ``linear``), whose
+derivatives are matrix products of the operands as they are stored,
 
 .. math:: \bar x = \bar y\, W,\qquad \bar W = \bar y^\top x,\qquad \bar b = \textstyle\sum_n \bar y_n,
 
-computed on transposed *views* (``weight.mT``), never copies.
+so the weight's gradient comes out in the weight's own (out, in) layout, and a layer
+records two operations (the product and the bias), not three (with ``weight.mT``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..ops.products import matmul
+from ..autodiff.batching import materialize
+from ..autodiff.primitive import primitive
+from ..backend import xp
+from ..errors import ShapeError, fmt_shape
+from ..ops.products import _matmul, matmul
 from ..ops.reductions import sum as reduce_sum
-from ..ops.shape import flatten, reshape
+from ..ops.shape import flatten, matrix_transpose, reshape
 from ..tensor import Tensor
 from . import init
 from .input_checks import check_rank, check_size
 from .module import Module
 
 
+# ----------------------------------------------------------------------------- the linear map
+@primitive(name="linear_map")
+def _linear_map(x, weight):
+    r""":math:`y = x W^\top` over the last axis of ``x`` (shape ``(*, in)``), ``W`` of shape
+    (out, in): each row of ``x`` mapped by ``W``.
+
+    .. math:: \bar x = \bar y\, W, \qquad \bar W = \textstyle\sum_n \bar y_n^{\phantom\top} x_n^\top
+              = \bar Y^\top X, \qquad \dot y = \dot x W^\top + x \dot W^\top
+
+    Inputs of rank > 2 are reshaped to one matrix, so the product is a single matrix
+    multiplication rather than a batch of small ones.
+    """
+    ns = xp(x, weight)
+    if x.ndim > 2:
+        y = ns.matmul(x.reshape(-1, x.shape[-1]), weight.T)
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+    return ns.matmul(x, weight.T)
+
+
+def _rows(a):
+    """``a`` as a matrix of rows: its leading axes merged, a vector as one row."""
+    return reshape(a, (-1, a.shape[-1])) if a.ndim != 2 else a
+
+
+def _linear_map_vjp_x(g, out, x, weight):
+    gx = _matmul(_rows(g), weight)
+    return gx if x.ndim == 2 else reshape(gx, x.shape)
+
+
+def _linear_map_vjp_weight(g, out, x, weight):
+    return _matmul(matrix_transpose(_rows(g)), _rows(x))
+
+
+def _linear_map_batch(args, batched, size):
+    x, weight = args
+    if not batched[1]:
+        return _linear_map(x, weight)          # the batch is one more leading axis of x
+    # a batch of weights (size, out, in): one batched product per member's rows
+    if not batched[0]:
+        x = materialize(x, size)
+    lead = tuple(x.shape[1:-1])
+    y = _matmul(reshape(x, (size, -1, x.shape[-1])), matrix_transpose(weight))
+    return reshape(y, (size,) + lead + (weight.shape[1],))
+
+
+_linear_map.defvjp(_linear_map_vjp_x, _linear_map_vjp_weight)
+_linear_map.defjvp(lambda dx, out, x, weight: _linear_map(dx, weight),
+                   lambda dw, out, x, weight: _linear_map(x, dw))
+_linear_map.defbatch(_linear_map_batch)
+_linear_map.formula(definition=r"Y = X W^\top", derivative=r"\bar X = \bar Y W,\ \bar W = \bar Y^\top X")
+
+
 # ----------------------------------------------------------------------------- functions
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    r"""Affine map :math:`y = x W^\top + b` over the last axis of ``x`` (shape ``(*, in)``).
-
-    Inputs of rank > 2 are reshaped (a view) to one matrix, so the product is a single
-    matrix multiplication rather than a batch of small ones.
+    r"""Affine map :math:`y = x W^\top + b` over the last axis of ``x`` (shape ``(*, in)``),
+    ``weight`` of shape (out, in): the product is the primitive ``linear_map``.
     """
-    if x.ndim > 2:
-        lead = x.shape[:-1]
-        y = matmul(reshape(x, (-1, x.shape[-1])), weight.mT)
-        y = reshape(y, lead + (weight.shape[0],))
-    else:
-        y = matmul(x, weight.mT)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input {fmt_shape(x.shape)} and weight {fmt_shape(weight.shape)} do not fit: "
+                         f"the weight must be (out×in) with in equal to the input's last dimension")
+    y = _linear_map(x, weight)
     return y if bias is None else y + bias
 
 

@@ -56,8 +56,8 @@ def _as_matrices(g, x, y):
 
 def _stored_transposed(a) -> bool:
     """Whether the matrix ``a`` is stored column-major: the transpose of a row-major array,
-    as ``weight.mT`` in :func:`chainrule.nn.functional.linear`.  Memory layout only, never
-    values: the reverse rules use it to give a cotangent the layout of its primal."""
+    as ``W.mT`` in ``x @ W.mT`` with a PyTorch-layout (out, in) weight.  Memory layout only,
+    never values: the reverse rules use it to give a cotangent the layout of its primal."""
     d = a._data if isinstance(a, Tensor) else a
     return d is not None and d.ndim == 2 and not d.flags.c_contiguous and d.flags.f_contiguous
 
@@ -77,7 +77,7 @@ def _matmul_vjp_x(g, out, x, y):
 
 def _matmul_vjp_y(g, out, x, y):
     if x.ndim > 1 and y.ndim > 1:
-        if _stored_transposed(y):                         # nn.Linear's x Wᵀ: W̄ = Ḡᵀ X, row-major
+        if _stored_transposed(y):                         # x Wᵀ of a row-major W: W̄ = Ḡᵀ X, row-major
             return matrix_transpose(_matmul(matrix_transpose(g), x))
         return _matmul(matrix_transpose(x), g)
     g, xe, ye = _as_matrices(g, x, y)

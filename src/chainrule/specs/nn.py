@@ -1,6 +1,7 @@
 """OpSpecs of the neural-network chapter (see specs/__init__.py): composites, and its
-primitives: the one of normalization (``batch_norm_train``, each of its three outputs) and
-the classification loss's ``class_nll`` with its adjoint.
+primitives: the dense layers' ``linear_map``, the one of normalization
+(``batch_norm_train``, each of its three outputs) and the classification loss's
+``class_nll`` with its adjoint.
 
 Every activation, loss, normalization and dense function of ``cr.nn.functional`` is
 checked against a NumPy/SciPy reference and its derivatives against central
@@ -22,6 +23,7 @@ import scipy.special
 
 from ..nn import functional as F
 from ..nn.cross_entropy import _class_nll, _class_nll_adjoint
+from ..nn.linear import _linear_map
 from ..nn.normalization import _batch_norm_train as _bn_primitive
 from . import OpSpec, away_from_zero, positive, real
 
@@ -316,6 +318,9 @@ SPECS = [
            [((2, 4), (4,), (4,)), ((2, 4, 3), (4,), (4,)), ((2, 6, 2, 2), (6,), (6,))],
            reference=lambda x, g, b: _group_norm(x, g, b, 2), composite=True),
     # -- dense layers, embedding, dropout ---------------------------------------------------------------------
+    OpSpec("linear_map", lambda x, w: _linear_map(x, w), [real, real], [((4,), (3, 4)), ((5, 4), (3, 4)),
+                                                                      ((2, 5, 4), (3, 4))],
+           reference=lambda x, w: x @ w.T),
     OpSpec("nn.functional.linear", F.linear, [real, real, real], [((4,), (3, 4), (3,)), ((5, 4), (3, 4), (3,)),
                                                     ((2, 5, 4), (3, 4), (3,))],
            reference=lambda x, w, b: x @ w.T + b, composite=True),
@@ -332,7 +337,8 @@ SPECS = [
 # Each lambda takes the name, module and docstring of the function it checks, so that the
 # catalogue shows that function's mathematics and files it under its chapter.
 _QUALIFIED = "nn.functional."
-_PRIMITIVES = {"batch_norm_train": _bn_primitive, "class_nll": _class_nll, "class_nll_adjoint": _class_nll_adjoint}
+_PRIMITIVES = {"batch_norm_train": _bn_primitive, "class_nll": _class_nll, "class_nll_adjoint": _class_nll_adjoint,
+               "linear_map": _linear_map}
 for _spec in SPECS:
     if _spec.op.__name__ == "<lambda>":
         _checked = _PRIMITIVES[_spec.name].impl if _spec.name in _PRIMITIVES else \
