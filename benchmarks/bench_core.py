@@ -1,13 +1,20 @@
 """The calculus core against PyTorch eager and hand-written NumPy, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_core.py [--repeats 15] [--tasks overhead,mlp_step,hessian]
+    .venv/bin/python benchmarks/bench_core.py [--repeats 15] [--tasks overhead,mlp_step,mlp_written_loss,mlp_modules,hessian]
 
 Tasks (float32, two threads for every library):
 
 overhead   1000 elementwise adds on a 16-element tensor with gradient tracking, then
            backward: microseconds per add (dispatch and tape cost, no arithmetic to hide it)
 mlp_step   one training step of an MLP 784-512-512-10 (ReLU), batch 128, built from
-           primitives: forward, mean cross-entropy from log-softmax, backward, SGD update
+           primitives (x @ W + b, relu): forward, mean cross-entropy (each library's
+           cross_entropy), backward, SGD update written out (q -= lr * q.grad)
+mlp_written_loss
+           the same step with the loss written out in both libraries,
+           -log_softmax(z)[n, y_n].mean(): four more recorded operations than cross_entropy
+mlp_modules
+           the same network as each library's modules (nn.Linear, weight (out, in), nn.ReLU),
+           cross_entropy and optim.SGD: what a user writes
 hessian    the full 200×200 Hessian of f(x) = Σ tanh(Ax)²
 
 Each library runs each task in interleaved rounds (so slow phases of this shared
@@ -73,9 +80,9 @@ def mlp_problem(seed=0, sizes=(784, 512, 512, 10), batch=128):
     return params, batches
 
 
-def mlp_chainrule(params, batches, lr=0.01):
+def mlp_chainrule(params, batches, lr=0.01, written_loss=False):
     F = cr.nn.functional
-    p = [cr.tensor(a.copy(), requires_grad=True) for a in params]
+    p = [cr.tensor(a, requires_grad=True) for a in params]
     data = [(cr.tensor(X), y) for X, y in batches]
     rows = np.arange(len(batches[0][1]))
     k = [0]
@@ -88,7 +95,7 @@ def mlp_chainrule(params, batches, lr=0.01):
             h = h @ p[i] + p[i + 1]
             if i + 2 < len(p):
                 h = F.relu(h)
-        loss = -F.log_softmax(h, dim=1)[rows, y].mean()
+        loss = -F.log_softmax(h, dim=1)[rows, y].mean() if written_loss else F.cross_entropy(h, y)
         loss.backward()
         with cr.no_grad():
             for q in p:
@@ -98,9 +105,11 @@ def mlp_chainrule(params, batches, lr=0.01):
     return step
 
 
-def mlp_torch(params, batches, lr=0.01):
-    p = [torch.tensor(a.copy(), requires_grad=True) for a in params]
+def mlp_torch(params, batches, lr=0.01, written_loss=False):
+    F = torch.nn.functional
+    p = [torch.tensor(a, requires_grad=True) for a in params]
     data = [(torch.tensor(X), torch.tensor(y)) for X, y in batches]
+    rows = torch.arange(len(batches[0][1]))
     k = [0]
 
     def step():
@@ -111,12 +120,37 @@ def mlp_torch(params, batches, lr=0.01):
             h = h @ p[i] + p[i + 1]
             if i + 2 < len(p):
                 h = torch.relu(h)
-        loss = torch.nn.functional.cross_entropy(h, y)
+        loss = -F.log_softmax(h, dim=1)[rows, y].mean() if written_loss else F.cross_entropy(h, y)
         loss.backward()
         with torch.no_grad():
             for q in p:
                 q -= lr * q.grad
                 q.grad = None
+        return loss.item()
+    return step
+
+
+def mlp_modules(lib, params, batches, lr=0.01):
+    """nn.Sequential of Linear and ReLU layers, cross_entropy and optim.SGD, in chainrule or torch
+    (the two share these names); Linear stores W as (out, in), so the weights go in transposed."""
+    layers = []
+    for i in range(0, len(params), 2):
+        fan_in, fan_out = params[i].shape
+        linear = lib.nn.Linear(fan_in, fan_out)
+        linear.load_state_dict({"weight": lib.tensor(params[i].T.copy()), "bias": lib.tensor(params[i + 1])})
+        layers += [linear] + ([lib.nn.ReLU()] if i + 2 < len(params) else [])
+    model = lib.nn.Sequential(*layers)
+    opt = lib.optim.SGD(model.parameters(), lr=lr)
+    data = [(lib.tensor(X), lib.tensor(y)) for X, y in batches]
+    k = [0]
+
+    def step():
+        X, y = data[k[0] % len(data)]
+        k[0] += 1
+        opt.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
         return loss.item()
     return step
 
@@ -188,9 +222,15 @@ def build(task):
         x0 = (np.arange(16) / 4.0).astype(np.float32)
         return {"chainrule": overhead_chainrule(x0), "torch": torch and overhead_torch(x0),
                 "numpy": overhead_numpy(x0)}, 1000
-    if task == "mlp_step":
+    if task in ("mlp_step", "mlp_written_loss"):
         params, batches = mlp_problem()
-        return {"chainrule": mlp_chainrule(params, batches), "torch": torch and mlp_torch(params, batches),
+        written = task == "mlp_written_loss"
+        return {"chainrule": mlp_chainrule(params, batches, written_loss=written),
+                "torch": torch and mlp_torch(params, batches, written_loss=written),
+                "numpy": mlp_numpy(params, batches)}, 1
+    if task == "mlp_modules":
+        params, batches = mlp_problem()
+        return {"chainrule": mlp_modules(cr, params, batches), "torch": torch and mlp_modules(torch, params, batches),
                 "numpy": mlp_numpy(params, batches)}, 1
     if task == "hessian":
         A, x = hessian_problem()
@@ -204,7 +244,7 @@ def check(task, fns):
     outs = {name: fn() for name, fn in fns.items()}
     ref = outs["numpy"]
     for name, out in outs.items():
-        if task == "mlp_step":
+        if task.startswith("mlp"):
             ok = abs(out - ref) <= 1e-4 * abs(ref)
         else:
             ok = np.allclose(out, ref, rtol=1e-4, atol=1e-4)
@@ -212,12 +252,12 @@ def check(task, fns):
             raise SystemExit(f"{task}: {name} disagrees with the NumPy reference")
 
 
-UNITS = {"overhead": "µs/op", "mlp_step": "ms", "hessian": "ms"}
+UNITS = {"overhead": "µs/op", "mlp_step": "ms", "mlp_written_loss": "ms", "mlp_modules": "ms", "hessian": "ms"}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", default="overhead,mlp_step,hessian")
+    ap.add_argument("--tasks", default="overhead,mlp_step,mlp_written_loss,mlp_modules,hessian")
     args = add_common_arguments(ap).parse_args(argv)
     print(header("float32"))
     print(row("task", "chainrule", "torch", "numpy", "chainrule/torch", "chainrule/numpy"))
