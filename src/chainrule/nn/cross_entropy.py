@@ -80,9 +80,11 @@ def _class_indices(name, x, target, ignore_index):
 def _target_positions(shape, target, axis):
     r"""The index of :math:`\log p_{n, y_n}` at every position ``n`` of ``target``: the target
     class along ``axis``, every other axis running over its range (each position once)."""
+    ns = xp(target)
     if len(shape) == 2:
-        return (xp(target).arange(shape[0]), target) if axis == 1 else (target, xp(target).arange(shape[1]))
-    grid = list(np.ogrid[tuple(slice(n) for n in target.shape)])
+        return (ns.arange(shape[0]), target) if axis == 1 else (target, ns.arange(shape[1]))
+    k = target.ndim                 # an open grid over the target's axes (numpy.ogrid's), in its namespace
+    grid = [ns.arange(n).reshape((1,) * i + (n,) + (1,) * (k - i - 1)) for i, n in enumerate(target.shape)]
     return tuple(grid[:axis] + [target] + grid[axis:])
 
 
@@ -126,7 +128,7 @@ _class_nll_adjoint.formula(definition=r"y_{n, c} = -\tfrac1N\,g\,[c = y_n]",
 
 def _batched_targets(target, size):
     """One batch's targets for each of ``size`` members (vmap): the same array, broadcast."""
-    return np.broadcast_to(target, (size,) + target.shape)
+    return xp(target).broadcast_to(target, (size,) + target.shape)
 
 
 def _class_nll_batch(args, batched, size, target, axis, reduction):

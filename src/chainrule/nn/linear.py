@@ -42,8 +42,8 @@ def _linear_map(x, weight):
     r""":math:`y = x W^\top` over the last axis of ``x`` (shape ``(*, in)``), ``W`` of shape
     (out, in): each row of ``x`` mapped by ``W``.
 
-    .. math:: \bar x = \bar y\, W, \qquad \bar W = \textstyle\sum_n \bar y_n^{\phantom\top} x_n^\top
-              = \bar Y^\top X, \qquad \dot y = \dot x W^\top + x \dot W^\top
+    .. math:: \bar x = \bar y\, W, \qquad \bar W = \textstyle\sum_n \bar y_n x_n^\top = \bar Y^\top X,
+              \qquad \dot y = \dot x W^\top + x \dot W^\top
 
     Inputs of rank > 2 are reshaped to one matrix, so the product is a single matrix
     multiplication rather than a batch of small ones.
