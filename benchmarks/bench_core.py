@@ -137,7 +137,7 @@ def mlp_modules(lib, params, batches, lr=0.01):
     for i in range(0, len(params), 2):
         fan_in, fan_out = params[i].shape
         linear = lib.nn.Linear(fan_in, fan_out)
-        linear.load_state_dict({"weight": lib.tensor(params[i].T.copy()), "bias": lib.tensor(params[i + 1])})
+        linear.load_state_dict({"weight": lib.tensor(params[i].T), "bias": lib.tensor(params[i + 1])})
         layers += [linear] + ([lib.nn.ReLU()] if i + 2 < len(params) else [])
     model = lib.nn.Sequential(*layers)
     opt = lib.optim.SGD(model.parameters(), lr=lr)

@@ -160,7 +160,6 @@ AXPY_MIN_SIZE = 1 << 14
 _AXPY_BY_TYPE = {"f": _blas.saxpy, "d": _blas.daxpy}        # by NumPy's type character
 
 
-
 def add_scaled_(y, x, alpha: float) -> None:
     r""":math:`y \leftarrow y + \alpha x` in place on arrays of the same shape: one pass of
     BLAS ``?axpy`` where it applies, else NumPy's (or CuPy's) product and sum.

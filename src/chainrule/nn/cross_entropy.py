@@ -35,10 +35,10 @@ from ..errors import DTypeError, ShapeError, fmt_shape
 from ..ops.creation import as_tensor
 from ..ops.elementwise import astype, exp, log, softplus, where
 from ..ops.piecewise import maximum
-from ..ops.indexing import getitem, take_along_axis
+from ..ops.indexing import getitem
 from ..ops.reductions import mean, sum as reduce_sum
 from ..ops.log_sum_exp import log_softmax
-from ..ops.shape import broadcast_to, reshape, squeeze
+from ..ops.shape import broadcast_to, reshape
 from ..tensor import Tensor
 from .reduction import check_reduction, concrete, reduce, same_shape
 
@@ -109,7 +109,12 @@ def _class_nll(logp, target, axis, reduction):
 @linear(name="class_nll_adjoint")
 def _class_nll_adjoint(g, target, axis, reduction, shape):
     r"""The adjoint of ``class_nll``: zeros of ``shape`` with :math:`-\bar\ell_n` at the target
-    entries (:math:`-\bar\ell/N` each for the mean, :math:`-\bar\ell` for the sum)."""
+    entries (:math:`-\bar\ell/N` each for the mean, :math:`-\bar\ell` for the sum).
+
+    .. math:: y_{n, c} = -\tfrac1N\, g\, [c = y_n], \qquad \bar g = -\tfrac1N \sum_n \bar y_{n, y_n}
+
+    Linear in ``g``; its adjoint is ``class_nll`` itself.
+    """
     out = xp(g).zeros(shape, g.dtype)
     out[_target_positions(shape, target, axis)] = -g / target.size if reduction == "mean" else -g
     return out
@@ -153,15 +158,6 @@ _class_nll.defbatch(_class_nll_batch)
 _class_nll_adjoint.defbatch(_class_nll_adjoint_batch)
 
 
-def _pick(logp, safe, axis):
-    """:math:`\\log p_{n, y_n}` at every position: a gather along the class axis."""
-    if logp.ndim == 1:
-        return getitem(logp, (safe,))
-    if logp.ndim == 2:
-        return getitem(logp, (np.arange(logp.shape[0]), safe))
-    return squeeze(take_along_axis(logp, np.expand_dims(safe, axis), axis), axis)
-
-
 def _check_weight(name, weight, classes, dtype):
     if weight is None:
         return None
@@ -188,7 +184,7 @@ def _nll(name, logp, target, weight, ignore_index, reduction, label_smoothing=0.
     valid_f = Tensor._wrap(valid.astype(logp.dtype))
     # per-target weights w_{y_n}, 0 where the target is ignored
     w = valid_f if weight is None else getitem(weight, (safe,)) * valid_f
-    losses = -_pick(logp, safe, axis) * w
+    losses = _class_nll(logp, target=safe, axis=axis, reduction="none") * w     # -w_{y_n} log p_{n, y_n}
     if reduction == "none":
         nll = losses
     elif reduction == "sum":
