@@ -1,0 +1,142 @@
+"""Where chainrule's MLP step spends its time: its arithmetic, or its bookkeeping.
+
+    .venv/bin/python benchmarks/bench_anatomy.py [--repeats 15]
+
+The MLP step of ``bench_core.py`` (784-512-512-10, batch 128; and the same network shrunk
+to 4-4-4-3, batch 2, where the arrays cost nothing and only the Python is left), four ways:
+
+numpy      the hand-written forward and backward (``bench_core.mlp_numpy``): the floor;
+replay     chainrule's own array program, without chainrule: every primitive body
+           (``Primitive.impl``) that one chainrule step ran, with the same arguments, in the
+           same order, each output passed where the step passed it, and the step's in-place
+           updates, run as a flat list of calls. No tensors, no tape, no rules, no checks;
+chainrule  the step itself (``bench_core.mlp_chainrule``);
+torch      PyTorch's step (``bench_core.mlp_torch``), for scale.
+
+``replay / numpy`` is the price of chainrule's arithmetic (its temporaries, its choice of
+kernels: what a better primitive could change); ``chainrule / replay`` is the price of its
+bookkeeping (tensors, recording, the reverse pass, argument checks: what only less Python
+could change). The replay's own loop (a list lookup per argument) is charged to the
+replay, so the bookkeeping's share is if anything understated. The replay is recorded
+from the current code on every run, so it cannot drift from it.
+
+Arrays made outside primitives (the backward pass's seed of ones, a copy into ``.grad``)
+enter the replay as recorded constants; for this step that is the 0-d seed alone.
+"""
+from __future__ import annotations
+
+import argparse
+
+from harness import add_common_arguments, header, interleaved_medians, np, ratio, row, seconds_as, torch
+from bench_core import check, mlp_chainrule, mlp_numpy, mlp_problem, mlp_torch
+from chainrule.autodiff.primitive import REGISTRY
+from chainrule.tensor import Tensor
+
+SIZES = {"784-512-512-10, batch 128": ((784, 512, 512, 10), 128), "4-4-4-3, batch 2": ((4, 4, 4, 3), 2)}
+
+
+class _Slot:
+    """An argument that is the output of an earlier call of the program (``index`` within a
+    tuple of outputs, or None)."""
+
+    __slots__ = ("call", "index")
+
+    def __init__(self, call, index):
+        self.call, self.index = call, index
+
+
+def record(step):
+    """Run ``step`` once and return its array program: a list of ``(function, args, params)``,
+    with ``_Slot`` for every argument that an earlier call produced, and the slot of the array
+    the step read back with ``.item()`` (its loss).  The parameters are left as they were."""
+    program, producer, keep = [], {}, []       # keep: recorded outputs stay alive, so ids stay unique
+    depth = [0]
+    read_back, updated = [], []
+
+    def argument(a):
+        return _Slot(*producer[id(a)]) if id(a) in producer else a
+
+    def traced(impl):
+        def call(*args, **params):
+            depth[0] += 1
+            try:
+                out = impl(*args, **params)
+            finally:
+                depth[0] -= 1
+            if depth[0] == 0:                  # a primitive called by another's body is part of it
+                if isinstance(out, np.generic):
+                    out = np.asarray(out)      # as the engine does: this array is what flows on
+                k = len(program)
+                program.append((impl, [argument(a) for a in args], params))
+                for i, o in enumerate(out if isinstance(out, tuple) else (out,)):
+                    producer[id(o)] = (k, i if isinstance(out, tuple) else None)
+                keep.append(out)
+            return out
+        return call
+
+    def inplace(self, name, other, ufunc):     # `q -= lr * q.grad`: an in-place ufunc on the parameter
+        o = other._data if isinstance(other, Tensor) else other
+        program.append((ufunc, [self._data, argument(o)], {"out": self._data, "casting": "same_kind"}))
+        updated.append((self._data, self._data.copy()))
+        return original_inplace(self, name, other, ufunc)
+
+    def item(self):
+        read_back.append(argument(self._data))
+        return original_item(self)
+
+    impls = {name: prim.impl for name, prim in REGISTRY.items()}
+    original_inplace, original_item = Tensor._inplace, Tensor.item
+    try:
+        for name, prim in REGISTRY.items():
+            prim.impl = traced(impls[name])
+        Tensor._inplace, Tensor.item = inplace, item
+        step()
+    finally:
+        for name, prim in REGISTRY.items():
+            prim.impl = impls[name]
+        Tensor._inplace, Tensor.item = original_inplace, original_item
+    for array, before in updated:              # undo the recorded step's update: the replay starts
+        array[...] = before                    # from the same weights as the other libraries
+    return program, read_back[-1]
+
+
+def replay(program, loss):
+    """The recorded program as a step: each call's outputs kept by position, passed on."""
+    def value(a, outs):
+        if a.__class__ is not _Slot:
+            return a
+        out = outs[a.call]
+        return out if a.index is None else out[a.index]
+
+    def step():
+        outs = []
+        for fn, args, params in program:
+            outs.append(fn(*[value(a, outs) for a in args], **params))
+        return float(value(loss, outs))
+    return step
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args = add_common_arguments(ap).parse_args(argv)
+    print(header("float32; the MLP step of bench_core.py"))
+    print(row("network", "numpy", "replay", "chainrule", "torch", "replay/numpy", "chainrule/replay",
+              "chainrule/numpy", "chainrule/torch", "calls replayed"))
+    print(row(*["---"] * 10))
+    for name, (sizes, batch) in SIZES.items():
+        params, batches = mlp_problem(sizes=sizes, batch=batch)
+        # The replay trains its own copy of the parameters on the first batch, as the others do here.
+        program, loss = record(mlp_chainrule(params, batches[:1]))
+        fns = {"numpy": mlp_numpy(params, batches[:1]), "replay": replay(program, loss),
+               "chainrule": mlp_chainrule(params, batches[:1]), "torch": torch and mlp_torch(params, batches[:1])}
+        fns = {k: f for k, f in fns.items() if f}
+        check("mlp", fns)                      # each computes the first batch's loss from the same weights
+        med = interleaved_medians(fns, args.repeats)
+        n, rp, c, t = med["numpy"], med["replay"], med["chainrule"], med.get("torch")
+        unit = "ms" if n > 1e-3 else "µs"
+        print(row(name, seconds_as(n, unit), seconds_as(rp, unit), seconds_as(c, unit), seconds_as(t, unit),
+                  ratio(rp, n), ratio(c, rp), ratio(c, n), ratio(c, t), len(program)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
