@@ -20,8 +20,12 @@ could change). The replay's own loop (a list lookup per argument) is charged to 
 replay, so the bookkeeping's share is if anything understated. The replay is recorded
 from the current code on every run, so it cannot drift from it.
 
-Arrays made outside primitives (the backward pass's seed of ones, a copy into ``.grad``)
-enter the replay as recorded constants; for this step that is the 0-d seed alone.
+Arrays made outside the registered primitives enter the replay as recorded constants:
+the backward pass's seed of ones, a copy into ``.grad``, and the results of ``custom_vjp``
+and ``checkpoint`` functions (unregistered primitives). For this step that is the 0-d seed
+alone. The recording wraps each primitive's body rather than using the engine's tracer
+(``state.tracer``), which keeps neither the outputs (the data flow) nor which call ran
+inside which.
 """
 from __future__ import annotations
 
