@@ -199,13 +199,19 @@ def _sole_view(data) -> bool:
     784×512 weight) cost more than the product's own backward arithmetic.
 
     The test is on reference counts, as PyTorch's ``AccumulateGrad`` steals a gradient
-    whose use count says no one else holds it: the base is held here by ``base``, by the
-    view and by ``getrefcount``'s argument, and by nothing else exactly when the count is 3.
+    whose use count says no one else holds it: the base is held by the view and by the
+    reference that ``data.base`` hands to ``getrefcount``, and by nothing else exactly when
+    the count is 2.  The base is not bound to a local name first: from Python 3.14 the
+    interpreter passes a local to a call as a borrowed reference, which does not count, so
+    a count taken through a local would be one lower there and would miss one holder.
     """
+    if type(data) is not np.ndarray or not (data.flags.c_contiguous and data.flags.writeable):
+        return False
     base = data.base
-    return (type(data) is np.ndarray and type(base) is np.ndarray and base.base is None
-            and data.flags.c_contiguous and data.flags.writeable and data.size == base.size
-            and sys.getrefcount(base) <= 3)
+    if type(base) is not np.ndarray or base.base is not None or data.size != base.size:
+        return False
+    del base
+    return sys.getrefcount(data.base) <= 2
 
 
 def _check_versions(node):
