@@ -60,34 +60,65 @@ class _Slot:
         self.call, self.index = call, index
 
 
+def _outermost(on_return):
+    """A wrapper for functions: each outermost call of a wrapped function (not one made from
+    inside another wrapped function, as a primitive called by another's body) is handed to
+    ``on_return(fn, args, params, out, seconds)``, whose result the call returns."""
+    depth = [0]
+    clock = time.perf_counter
+
+    def wrap(fn):
+        def call(*args, **params):
+            depth[0] += 1
+            start = clock()
+            try:
+                out = fn(*args, **params)
+            finally:
+                depth[0] -= 1
+            return on_return(fn, args, params, out, clock() - start) if depth[0] == 0 else out
+        return call
+    return wrap
+
+
+@contextlib.contextmanager
+def _patched(wrap, **methods):
+    """While open, every registered primitive's body is wrapped by ``wrap`` and the named
+    ``Tensor`` methods are replaced; everything is restored on the way out."""
+    impls = {name: prim.impl for name, prim in REGISTRY.items()}
+    originals = {name: getattr(Tensor, name) for name in methods}
+    try:
+        for name, prim in REGISTRY.items():
+            prim.impl = wrap(impls[name])
+        for name, method in methods.items():
+            setattr(Tensor, name, method)
+        yield
+    finally:
+        for name, prim in REGISTRY.items():
+            prim.impl = impls[name]
+        for name, method in originals.items():
+            setattr(Tensor, name, method)
+
+
 def record(step):
     """Run ``step`` once and return its array program: a list of ``(function, args, params)``,
     with ``_Slot`` for every argument that an earlier call produced, and the slot of the array
     the step read back with ``.item()`` (its loss).  The parameters are left as they were."""
     program, producer, keep = [], {}, []       # keep: recorded outputs stay alive, so ids stay unique
-    depth = [0]
     read_back, updated = [], []
+    original_inplace, original_item = Tensor._inplace, Tensor.item
 
     def argument(a):
         return _Slot(*producer[id(a)]) if id(a) in producer else a
 
-    def traced(impl):
-        def call(*args, **params):
-            depth[0] += 1
-            try:
-                out = impl(*args, **params)
-            finally:
-                depth[0] -= 1
-            if depth[0] == 0:                  # a primitive called by another's body is part of it
-                if isinstance(out, np.generic):
-                    out = np.asarray(out)      # as the engine does: this array is what flows on
-                k = len(program)
-                program.append((impl, [argument(a) for a in args], params))
-                for i, o in enumerate(out if isinstance(out, tuple) else (out,)):
-                    producer[id(o)] = (k, i if isinstance(out, tuple) else None)
-                keep.append(out)
-            return out
-        return call
+    def append(impl, args, params, out, seconds):
+        if isinstance(out, np.generic):
+            out = np.asarray(out)              # as the engine does: this array is what flows on
+        k = len(program)
+        program.append((impl, [argument(a) for a in args], params))
+        for i, o in enumerate(out if isinstance(out, tuple) else (out,)):
+            producer[id(o)] = (k, i if isinstance(out, tuple) else None)
+        keep.append(out)
+        return out
 
     def inplace(self, name, other, ufunc):     # `q -= lr * q.grad`: an in-place ufunc on the parameter
         o = other._data if isinstance(other, Tensor) else other
@@ -99,17 +130,8 @@ def record(step):
         read_back.append(argument(self._data))
         return original_item(self)
 
-    impls = {name: prim.impl for name, prim in REGISTRY.items()}
-    original_inplace, original_item = Tensor._inplace, Tensor.item
-    try:
-        for name, prim in REGISTRY.items():
-            prim.impl = traced(impls[name])
-        Tensor._inplace, Tensor.item = inplace, item
+    with _patched(_outermost(append), _inplace=inplace, item=item):
         step()
-    finally:
-        for name, prim in REGISTRY.items():
-            prim.impl = impls[name]
-        Tensor._inplace, Tensor.item = original_inplace, original_item
     for array, before in updated:              # undo the recorded step's update: the replay starts
         array[...] = before                    # from the same weights as the other libraries
     return program, read_back[-1]
@@ -131,23 +153,12 @@ def replay(program, loss):
     return step
 
 
-def _stopwatch(inside, depth):
-    """A wrapper adding the time of each outermost call of a function to ``inside[0]``
-    (``depth[0]`` counts the calls under way, so a body called by another counts once)."""
-    clock = time.perf_counter
-
-    def wrap(fn):
-        def call(*args, **params):
-            depth[0] += 1
-            start = clock()
-            try:
-                return fn(*args, **params)
-            finally:
-                depth[0] -= 1
-                if depth[0] == 0:
-                    inside[0] += clock() - start
-        return call
-    return wrap
+def _stopwatch(inside):
+    """``_outermost``, adding the time of each outermost call to ``inside[0]``."""
+    def add(fn, args, params, out, seconds):
+        inside[0] += seconds
+        return out
+    return _outermost(add)
 
 
 @contextlib.contextmanager
@@ -155,23 +166,15 @@ def timing_array_code():
     """While open, chainrule's primitive bodies and the ufuncs of its in-place updates add the
     time they take to the yielded ``inside[0]``: the step's time in array code, measured where
     the step runs it."""
-    inside, depth = [0.0], [0]
-    timed = _stopwatch(inside, depth)
-    impls = {name: prim.impl for name, prim in REGISTRY.items()}
+    inside = [0.0]
+    timed = _stopwatch(inside)
     original_inplace = Tensor._inplace
 
     def inplace(self, name, other, ufunc):
         return original_inplace(self, name, other, timed(ufunc))
 
-    try:
-        for name, prim in REGISTRY.items():
-            prim.impl = timed(impls[name])
-        Tensor._inplace = inplace
+    with _patched(timed, _inplace=inplace):
         yield inside
-    finally:
-        for name, prim in REGISTRY.items():
-            prim.impl = impls[name]
-        Tensor._inplace = original_inplace
 
 
 def split(program, loss, chainrule_step, repeats, block=10):
@@ -185,7 +188,7 @@ def split(program, loss, chainrule_step, repeats, block=10):
     another memory footprint) or outside it."""
     clock = time.perf_counter
     replay_inside = [0.0]
-    replay_step = replay([(_stopwatch(replay_inside, [0])(fn), args, params) for fn, args, params in program], loss)
+    replay_step = replay([(_stopwatch(replay_inside)(fn), args, params) for fn, args, params in program], loss)
     samples = {"replay": ([], []), "chainrule": ([], [])}
 
     def run(name, step, inside):
