@@ -59,6 +59,9 @@ def test_entry_accepts_primitive_public_function_and_name():
     assert catalogue.entry("matmul").prim is REGISTRY["matmul"]
     assert catalogue.entry("sign").differentiable is False
     assert catalogue.entry(cr.Tensor.exp).prim is REGISTRY["exp"]     # a method, by its name
+    assert catalogue.entry("mul").prim is REGISTRY["multiply"]       # PyTorch's name for a primitive
+    assert catalogue.entry("pow").name == "power"
+    assert catalogue.entry(cr.Tensor.sub).prim is REGISTRY["subtract"]
 
 
 def test_unknown_name_lists_close_matches():

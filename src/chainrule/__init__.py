@@ -16,7 +16,7 @@ from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32,
 from .errors import AnomalyError, DTypeError, GraphError, LinAlgError, ShapeError  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 from .ops import *  # noqa: F401,F403
-from .ops import abs, round, sum  # noqa: F401,A004
+from .ops import abs, pow, round, sum  # noqa: F401,A004
 from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad, hessian,  # noqa: F401
                        hvp, jacfwd, jacobian, jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402

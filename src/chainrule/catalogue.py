@@ -185,6 +185,8 @@ def entry(op) -> Entry:
         return Entry(op, REGISTRY[op], public_function(REGISTRY[op]))
     matching = specs_of(op)
     fn = _public_by_name(matching[0].name if matching else op)
+    if isinstance(fn, Primitive):             # a second name of a primitive (``mul``, ``pow``)
+        return Entry(fn.name, fn, public_function(fn))
     if matching or fn is not None:
         return Entry(matching[0].name if matching else op, None, fn)
     raise ValueError(f"unknown operation {op!r}" + _suggest(op, known_names()))

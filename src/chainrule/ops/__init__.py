@@ -13,6 +13,7 @@ from .ordering import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .piecewise import *  # noqa: F401,F403
 from .piecewise import abs, round  # noqa: F401,A004  (names shadowing builtins are exported explicitly)
+from .elementwise import pow  # noqa: F401,A004
 from .products import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .reductions import sum  # noqa: F401,A004

@@ -504,8 +504,16 @@ def _broadcast_error(op: str, x, y) -> ShapeError:
                       f"together (aligned from the right, each pair of dimensions must be equal or 1)")
 
 
+# PyTorch's short names for the arithmetic (``torch.sub``, ``torch.mul``, ...): the same
+# primitives under a second name, so ``cr.mul is cr.multiply``; NumPy's names stay the ones
+# the catalogue shows.  ``pow`` shadows the builtin in this module only (nothing here uses it).
+sub, mul, div, neg, pow = subtract, multiply, divide, negative, power  # noqa: A001
+
 # The functions that are also Tensor methods (``x.exp()``), wired in ``ops/__init__.py``.
+# The arithmetic is there under PyTorch's names (``x.add(y)``, ``x.mul(y)``), next to the
+# operators.
 TENSOR_METHODS = {
+    "add": add, "sub": subtract, "mul": multiply, "div": divide, "neg": negative,
     "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "sqrt": sqrt, "square": square,
     "reciprocal": reciprocal, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin, "arccos": arccos,
     "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "softplus": softplus,
