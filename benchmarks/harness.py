@@ -9,7 +9,10 @@ How a measurement is made (``interleaved_medians``): every library runs each tas
 blocks of repeated calls (at least ``min_block`` seconds and 3 calls), round after round,
 in an order reversed every other round, so that the slow phases of a shared machine hit
 all libraries alike; the result is the median over rounds of the per-call time.  Compare
-the ratios, not the absolute times, and treat differences under ~15% as ties.
+the ratios, not the absolute times, and treat differences under ~15% as ties — unless the
+ratio comes with a confidence interval (``paired_ratio``: the median of the per-round ratios,
+whose interval says how sure the rounds are), which is how a target is judged
+(``verdict``: met, not met, or undecided when the interval straddles the target).
 
 Each block starts with ``settle`` seconds of untimed calls.  Three thread runtimes share
 this process and its two cores (NumPy's OpenBLAS, SciPy's OpenBLAS, PyTorch's OpenMP), and
@@ -66,10 +69,17 @@ def add_common_arguments(parser, repeats: int = 15):
     return parser
 
 
-def interleaved_medians(fns: dict, repeats: int, *, min_block: float = 0.3, warmup: int = 3,
+def interleaved_medians(fns: dict, repeats: int, **options) -> dict:
+    """Median seconds per call of each function in ``fns`` over the rounds of
+    :func:`interleaved_samples` (which takes the same options)."""
+    return {name: statistics.median(values) for name, values in interleaved_samples(fns, repeats, **options).items()}
+
+
+def interleaved_samples(fns: dict, repeats: int, *, min_block: float = 0.3, warmup: int = 3,
                         clock=time.perf_counter, per_call: int = 1, settle: float = 0.15) -> dict:
-    """Median seconds per call (divided by ``per_call``) of each function in ``fns``; every
-    timed block follows ``settle`` seconds of untimed calls of the same function."""
+    """Seconds per call (divided by ``per_call``) of each function in ``fns``, one value per
+    round: ``{name: [round 0, round 1, ...]}``.  Every timed block follows ``settle`` seconds
+    of untimed calls of the same function."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -88,7 +98,34 @@ def interleaved_medians(fns: dict, repeats: int, *, min_block: float = 0.3, warm
                 if elapsed >= min_block and n >= 3:
                     break
             samples[name].append(elapsed / n / per_call)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def paired_ratio(samples: dict, a: str, b: str, confidence: float = 0.95):
+    r"""``a``'s time over ``b``'s, round by round: the median ratio and a confidence interval
+    for it, ``(median, low, high)``.
+
+    The two libraries of one round ran seconds apart, so the machine's slow phases, which
+    last longer than that, mostly cancel in each round's ratio.  The interval is the
+    distribution-free one for a median (the order statistics :math:`r_{(k)}, r_{(n+1-k)}`
+    with :math:`P(\mathrm{Bin}(n, \tfrac12) < k) \le (1 - \text{confidence})/2`, from
+    :func:`scipy.stats.quantile_test`); it assumes only that the rounds are independent
+    draws.  With fewer than six rounds no such interval reaches 95 %: its ends are NaN.
+    """
+    from scipy import stats
+    ratios = [x / y for x, y in zip(samples[a], samples[b])]
+    interval = stats.quantile_test(ratios, p=0.5).confidence_interval(confidence)
+    return statistics.median(ratios), float(interval.low), float(interval.high)
+
+
+def verdict(low: float, high: float, target: float) -> str:
+    """Whether a ratio's confidence interval ``[low, high]`` lies under ``target`` (met),
+    over it (not met), or across it (the rounds cannot tell)."""
+    if high <= target:
+        return "met"
+    if low > target:
+        return "not met"
+    return "undecided"
 
 
 def header(what: str = "") -> str:
