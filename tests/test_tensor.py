@@ -238,6 +238,20 @@ class TestAttributes:
         assert x.is_leaf and not y.is_leaf and y.requires_grad
         assert cr.tensor([1.0]).is_leaf
 
+    def test_assigned_grad_must_match_the_tensor(self):
+        x = cr.tensor([1.0, 2.0], requires_grad=True)
+        x.grad = cr.tensor([0.5, -1.0])                    # as PyTorch: a Tensor of the same shape and dtype
+        np.testing.assert_array_equal(x.grad.numpy(), [0.5, -1.0])
+        bad = [(np.ones(2, np.float32), TypeError, "type ndarray"),
+               (cr.tensor([1.0, 2.0, 3.0]), cr.ShapeError, r"shape \(3\) to a tensor of shape \(2\)"),
+               (cr.tensor(np.ones(2)), cr.DTypeError, "dtype float64 to a tensor of dtype float32")]
+        for value, error, message in bad:
+            with pytest.raises(error, match=message):
+                x.grad = value
+            np.testing.assert_array_equal(x.grad.numpy(), [0.5, -1.0])      # unchanged
+        x.grad = None
+        assert x.grad is None
+
     def test_detach(self):
         x = cr.tensor([1.0, 2.0], requires_grad=True)
         y = x * 3

@@ -17,11 +17,13 @@ There is no mathematics in this file: operators and methods call the ops.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import dtypes
 from .backend import add_scaled_
-from .errors import DTypeError, GraphError
+from .errors import DTypeError, GraphError, ShapeError, fmt_shape
 
 
 class Tensor:
@@ -33,7 +35,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_node", "_index", "_level", "_lower", "_tangent", "requires_grad",
-                 "grad", "_version", "__weakref__")
+                 "_grad", "_version", "__weakref__")
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     # The engine's switches (``autodiff.engine.state``), which in-place updates read and
@@ -58,7 +60,7 @@ class Tensor:
         self._lower = None
         self._tangent = None
         self.requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self._version = 0
 
     # -- internal constructors (no validation: the hot path) -------------------
@@ -72,7 +74,7 @@ class Tensor:
         t._lower = None
         t._tangent = None
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t._version = 0
         return t
 
@@ -87,7 +89,7 @@ class Tensor:
         t._lower = lower
         t._tangent = tangent
         t.requires_grad = False
-        t.grad = None
+        t._grad = None
         t._version = 0
         return t
 
@@ -168,6 +170,39 @@ class Tensor:
         if self._level is not None:
             extra += f", level={self._level.depth}"
         return f"tensor({body}{extra})"
+
+    # -- the gradient -------------------------------------------------------------
+    @property
+    def grad(self):
+        """The gradient ``backward()`` accumulated here (``None`` before the first one).
+
+        ``backward()`` fills the ``.grad`` of leaves, and of a non-leaf only after its
+        ``retain_grad()``.  Reading it on any other non-leaf warns, as PyTorch does: its
+        ``None`` means "not kept", not a zero gradient.
+        """
+        g = self._grad
+        if g is None and self._node is not None and self._level is None and self._node.kept is None:
+            warnings.warn("the .grad of a non-leaf tensor (one computed from others) is not filled by backward(); "
+                          "call .retain_grad() on it before backward() to keep it, or read the .grad of the "
+                          "leaf tensors it was computed from", UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        # An optimizer updates a parameter with its .grad in place, so a gradient of
+        # another shape or dtype would fail there, far from the assignment, or broadcast
+        # silently: refuse it here, as PyTorch does.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned an object of type {type(value).__name__}; a gradient "
+                                f"is a Tensor (cr.tensor(...)) or None")
+            if value.shape != self.shape:
+                raise ShapeError(f"grad: assigned a gradient of shape {fmt_shape(value.shape)} to a tensor of "
+                                 f"shape {fmt_shape(self.shape)}; they must be equal")
+            if value.dtype != self.dtype:
+                raise DTypeError(f"grad: assigned a gradient of dtype {value.dtype} to a tensor of dtype "
+                                 f"{self.dtype}; convert it with .astype(cr.{self.dtype})")
+        self._grad = value
 
     # -- conversions -------------------------------------------------------------
     def numpy(self) -> np.ndarray:

@@ -7,6 +7,8 @@ Expected values are derivatives worked out by hand (and, where stated, by PyTorc
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -228,8 +230,12 @@ class TestRetainGrad:
         k = x * 3
         k.retain_grad()
         (h * h + k * k).sum().backward()
-        assert h.grad is None
-        np.testing.assert_allclose(k.grad.numpy(), 2 * 3 * X)
+        with pytest.warns(UserWarning, match="non-leaf.*retain_grad"):      # as PyTorch warns
+            assert h.grad is None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")                                   # retained, and leaves: silent
+            np.testing.assert_allclose(k.grad.numpy(), 2 * 3 * X)
+            assert x.grad is not None
         np.testing.assert_allclose(x.grad.numpy(), 8 * X + 18 * X)
 
     def test_retained_grad_accumulates_like_a_leaf_grad(self):

@@ -302,9 +302,14 @@ def test_bad_parameters():
 def test_gradient_of_the_wrong_shape():
     p = param()
     opt = optim.SGD([p], lr=0.1)
-    p.grad = cr.tensor(np.ones(2))
-    with pytest.raises(ValueError, match=r"shape \(3\) has a gradient of shape \(2\)"):
+    with pytest.raises(ValueError, match=r"gradient of shape \(2\) to a tensor of shape \(3\)"):
+        p.grad = cr.tensor(np.ones(2))              # refused where it is assigned
+    p.grad = cr.tensor(np.ones(3))
+    p.data = np.ones(2)                             # the parameter replaced after its gradient was set
+    before = p.numpy().copy()
+    with pytest.raises(ValueError, match=r"shape \(2\) has a gradient of shape \(3\)"):
         opt.step()
+    np.testing.assert_array_equal(p.numpy(), before)
 
 
 # ----------------------------------------------------------------------------- state_dict

@@ -133,7 +133,7 @@ def _keep_retained(node, g, create_graph):
         return
     if not create_graph:
         g = Tensor._wrap(g._data.copy())
-    tensor.grad = g if tensor.grad is None else tensor.grad + g
+    tensor._grad = g if tensor._grad is None else tensor._grad + g
 
 
 class _Accumulator:
@@ -271,12 +271,14 @@ def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=Fals
                                  or (getattr(data, "base", None) is not None and not _sole_view(data))):
             ct = Tensor._wrap(data.copy())
         seen.add(id(ct._data))
-        if leaf.grad is None:
-            leaf.grad = ct
+        # ._grad: the cotangent has the leaf's shape and dtype (_unbroadcast), so the
+        # checks of the .grad setter are not repeated here
+        if leaf._grad is None:
+            leaf._grad = ct
         elif create_graph:
-            leaf.grad = leaf.grad + ct
+            leaf._grad = leaf._grad + ct
         else:
-            leaf.grad = Tensor._wrap(leaf.grad._data + ct._data)
+            leaf._grad = Tensor._wrap(leaf._grad._data + ct._data)
 
 
 Tensor._reverse_pass = staticmethod(backward)      # Tensor.backward() calls it (see Tensor)
