@@ -18,7 +18,8 @@ from .tensor import Tensor  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import abs, pow, round, sum  # noqa: F401,A004
 from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad, hessian,  # noqa: F401
-                       hvp, jacfwd, jacobian, jacrev, jvp, no_grad, stop_gradient, value_and_grad, vjp, vmap)
+                       hvp, is_grad_enabled, jacfwd, jacobian, jacrev, jvp, no_grad, set_grad_enabled,
+                       stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402
 from . import bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402
 from .serialization import load, save  # noqa: F401,E402

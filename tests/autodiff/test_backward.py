@@ -306,6 +306,56 @@ class TestGradMode:
             assert not (x * 2).requires_grad
         assert (x * 2).requires_grad
 
+    def test_set_grad_enabled_as_context_function_and_decorator(self):
+        x = leaf()
+        assert cr.is_grad_enabled()
+        for mode in (False, True):
+            with cr.set_grad_enabled(mode):
+                assert (x * 2).requires_grad is mode and cr.is_grad_enabled() is mode
+            assert (x * 2).requires_grad and cr.is_grad_enabled()
+        with cr.no_grad():
+            with cr.set_grad_enabled(True):
+                assert (x * 2).requires_grad
+            assert not (x * 2).requires_grad
+
+        @cr.set_grad_enabled(False)
+        def untracked(t, depth=0):
+            assert not cr.is_grad_enabled()
+            return untracked(t, depth + 1) if depth < 2 else t * 2      # nested calls restore in turn
+
+        assert cr.is_grad_enabled()                       # decorating does not switch
+        assert not untracked(x).requires_grad and cr.is_grad_enabled()
+        with cr.no_grad():
+            untracked(x)
+            assert not cr.is_grad_enabled()                # the caller's mode comes back
+        cr.set_grad_enabled(False)                        # called as a function: switches until the next
+        try:
+            assert not (x * 2).requires_grad
+        finally:
+            cr.set_grad_enabled(True)
+        assert (x * 2).requires_grad
+
+    def test_set_grad_enabled_follows_pytorch(self):
+        torch = pytest.importorskip("torch")
+
+        def modes(lib):
+            seen = []
+            with lib.set_grad_enabled(False):
+                seen.append(lib.is_grad_enabled())
+                with lib.set_grad_enabled(True):
+                    seen.append(lib.is_grad_enabled())
+                seen.append(lib.is_grad_enabled())
+            seen.append(lib.is_grad_enabled())
+            lib.set_grad_enabled(False)
+            seen.append(lib.is_grad_enabled())
+            lib.set_grad_enabled(True)
+            seen.append(lib.is_grad_enabled())
+            decorated = lib.set_grad_enabled(False)(lambda: lib.is_grad_enabled())
+            seen += [lib.is_grad_enabled(), decorated(), lib.is_grad_enabled()]
+            return seen
+
+        assert modes(cr) == modes(torch)
+
     def test_no_grad_restores_state_after_an_exception(self):
         x = leaf()
         with pytest.raises(ZeroDivisionError):

@@ -142,6 +142,49 @@ class enable_grad(contextlib.ContextDecorator):
         return False
 
 
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn recording on (``mode=True``, as :class:`enable_grad`) or off (as :class:`no_grad`)
+    by a flag: ``with cr.set_grad_enabled(training):``.
+
+    As in PyTorch it is also a function: called alone, it switches the mode until the
+    next switch.  As a context manager it restores the mode it found on exit; as a
+    decorator it leaves the mode alone until the decorated function runs, and restores
+    the caller's mode when it returns.
+    """
+
+    def __init__(self, mode: bool):
+        self._mode = bool(mode)
+        # The modes to restore, a stack so that a decorated function may call itself.  The
+        # first is the one this call replaced, for `with set_grad_enabled(...)` right after.
+        self._restore = [state.paused]
+        self._fresh = True
+        state.paused = self._paused()
+
+    def _paused(self) -> int:
+        return 0 if self._mode else len(state.levels) + 1
+
+    def __call__(self, fn):
+        state.paused = self._restore.pop()          # decorating is not switching
+        self._fresh = False
+        return super().__call__(fn)
+
+    def __enter__(self):
+        if self._fresh:                             # the mode before construction is saved
+            self._fresh = False
+        else:
+            self._restore.append(state.paused)
+        state.paused = self._paused()
+
+    def __exit__(self, *exc):
+        state.paused = self._restore.pop()
+        return False
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on ``requires_grad`` tensors are recorded now (not inside ``no_grad``)."""
+    return state.paused == 0
+
+
 class detect_anomaly(contextlib.ContextDecorator):
     """Raise :class:`AnomalyError` at the first operation that produces NaN or inf,
     naming it (forward and backward passes alike).  Slower: every result is checked."""
