@@ -27,10 +27,9 @@ Every library's result is checked against the others before anything is timed.
 from __future__ import annotations
 
 import argparse
-import statistics
 
-from harness import (CLOCKS, add_common_arguments, cr, header, interleaved_samples, np, paired_ratio, ratio, row,
-                     seconds_as, torch, verdict)
+from harness import (CLOCKS, add_common_arguments, cr, header, interleaved_samples, medians, np, paired_ratio, ratio,
+                     row, seconds_as, torch, verdict)
 
 
 # ----------------------------------------------------------------------------- overhead
@@ -277,7 +276,7 @@ def main(argv=None):
         fns = {name: fn for name, fn in fns.items() if fn}
         check(task, fns)
         samples = interleaved_samples(fns, args.repeats, clock=CLOCKS[args.clock], per_call=per_call)
-        med = {name: statistics.median(values) for name, values in samples.items()}
+        med = medians(samples)
         c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
         unit = UNITS[task]
         print(row(task, seconds_as(c, unit), seconds_as(t, unit), seconds_as(n, unit), ratio(c, t), ratio(c, n)),

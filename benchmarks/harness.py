@@ -46,6 +46,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(THREADS)
 
 import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402  (imports NumPy: after the thread counts too)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 import chainrule as cr  # noqa: E402
@@ -72,7 +73,12 @@ def add_common_arguments(parser, repeats: int = 15):
 def interleaved_medians(fns: dict, repeats: int, **options) -> dict:
     """Median seconds per call of each function in ``fns`` over the rounds of
     :func:`interleaved_samples` (which takes the same options)."""
-    return {name: statistics.median(values) for name, values in interleaved_samples(fns, repeats, **options).items()}
+    return medians(interleaved_samples(fns, repeats, **options))
+
+
+def medians(samples: dict) -> dict:
+    """The median of each library's per-round times: ``{name: seconds per call}``."""
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def interleaved_samples(fns: dict, repeats: int, *, min_block: float = 0.3, warmup: int = 3,
@@ -112,7 +118,6 @@ def paired_ratio(samples: dict, a: str, b: str, confidence: float = 0.95):
     :func:`scipy.stats.quantile_test`); it assumes only that the rounds are independent
     draws.  With fewer than six rounds no such interval reaches 95 %: its ends are NaN.
     """
-    from scipy import stats
     ratios = [x / y for x, y in zip(samples[a], samples[b])]
     interval = stats.quantile_test(ratios, p=0.5).confidence_interval(confidence)
     return statistics.median(ratios), float(interval.low), float(interval.high)

@@ -186,7 +186,7 @@ def entry(op) -> Entry:
     matching = specs_of(op)
     fn = _public_by_name(matching[0].name if matching else op)
     if isinstance(fn, Primitive):             # a second name of a primitive (``mul``, ``pow``)
-        return Entry(fn.name, fn, public_function(fn))
+        return entry(fn)
     if matching or fn is not None:
         return Entry(matching[0].name if matching else op, None, fn)
     raise ValueError(f"unknown operation {op!r}" + _suggest(op, known_names()))
