@@ -1,6 +1,7 @@
 """The calculus core against PyTorch eager and hand-written NumPy, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_core.py [--repeats 15] [--tasks overhead,mlp_step,mlp_written_loss,mlp_modules,hessian]
+    .venv/bin/python benchmarks/bench_core.py [--repeats 15] [--processes 1]
+                                              [--tasks overhead,mlp_step,mlp_written_loss,mlp_modules,hessian]
 
 Tasks (float32, two threads for every library):
 
@@ -22,14 +23,23 @@ machine hit all of them alike); the first table gives medians and their ratios. 
 second judges issue 2's targets by the ratios taken round by round: their median, a 95 %
 confidence interval for it, and whether the interval lies under the target (met), over
 it (not met) or across it (undecided: more rounds, or a quieter machine, would tell).
+With ``--processes N`` the rounds run in N fresh processes, one after another; the first
+table then pools all their rounds, and the targets are judged on each process's median
+ratio (see verdicts.py: an interval over processes also covers what differs from one
+process to the next, which the rounds of one process do not).
 Every library's result is checked against the others before anything is timed.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 
-from harness import (CLOCKS, add_common_arguments, cr, header, interleaved_samples, medians, np, paired_ratio, ratio,
-                     row, seconds_as, torch, verdict)
+from harness import (CLOCKS, add_common_arguments, cr, header, interleaved_samples, medians, np, paired_ratio,
+                     process_ratio, ratio, row, seconds_as, torch, verdict)
 
 
 # ----------------------------------------------------------------------------- overhead
@@ -263,33 +273,85 @@ TARGETS = {("overhead", "torch"): 1.0, ("mlp_step", "torch"): 0.95, ("mlp_step",
            ("hessian", "torch"): 1.0}
 
 
+def measure(task, args) -> dict:
+    """One task's per-round times in this process, ``{library: [seconds per call, ...]}``,
+    after checking that every library computes the same thing."""
+    fns, per_call = build(task)
+    fns = {name: fn for name, fn in fns.items() if fn}
+    check(task, fns)
+    return interleaved_samples(fns, args.repeats, clock=CLOCKS[args.clock], per_call=per_call)
+
+
+def times_row(task, samples) -> str:
+    """The first table's row: each library's median time per call and the two ratios."""
+    med = medians(samples)
+    c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
+    unit = UNITS[task]
+    return row(task, seconds_as(c, unit), seconds_as(t, unit), seconds_as(n, unit), ratio(c, t), ratio(c, n))
+
+
+def in_processes(args, tasks) -> list:
+    """Run the tasks in ``args.processes`` fresh processes, one after another (never two at
+    once: they would share the two cores), each writing its rounds to a file; one
+    ``{task: samples}`` per process."""
+    runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        for k in range(args.processes):
+            path = os.path.join(folder, f"process-{k}.json")
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--tasks", ",".join(tasks),
+                            "--repeats", str(args.repeats), "--threads", str(args.threads), "--clock", args.clock,
+                            "--samples-out", path], check=True, stdout=subprocess.DEVNULL)
+            with open(path) as f:
+                runs.append(json.load(f))
+            ratios = [f"{task} {other} {paired_ratio(runs[-1][task], 'chainrule', other)[0]:.3f}×"
+                      for (task, other) in TARGETS if task in tasks and other in runs[-1][task]]
+            print(f"process {k + 1}/{args.processes}: " + ", ".join(ratios), flush=True)
+    return runs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="overhead,mlp_step,mlp_written_loss,mlp_modules,hessian")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="measure in this many fresh processes, one after another, and judge the targets "
+                         "over the processes (default 1: over the rounds of this process)")
+    ap.add_argument("--samples-out", help=argparse.SUPPRESS)     # a child of --processes: where its rounds go
     args = add_common_arguments(ap).parse_args(argv)
+    tasks = args.tasks.split(",")
+    if args.processes < 1:
+        ap.error(f"--processes must be at least 1, got {args.processes}")
+    if args.samples_out:
+        with open(args.samples_out, "w") as f:
+            json.dump({task: measure(task, args) for task in tasks}, f)
+        return
     print(header("float32"))
+    runs = in_processes(args, tasks) if args.processes > 1 else None
     print(row("task", "chainrule", "torch", "numpy", "chainrule/torch", "chainrule/numpy"))
     print(row(*["---"] * 6))
     judged = []
-    for task in args.tasks.split(","):
-        fns, per_call = build(task)
-        fns = {name: fn for name, fn in fns.items() if fn}
-        check(task, fns)
-        samples = interleaved_samples(fns, args.repeats, clock=CLOCKS[args.clock], per_call=per_call)
-        med = medians(samples)
-        c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
-        unit = UNITS[task]
-        print(row(task, seconds_as(c, unit), seconds_as(t, unit), seconds_as(n, unit), ratio(c, t), ratio(c, n)),
-              flush=True)
-        judged += [(task, other, target, paired_ratio(samples, "chainrule", other))
-                   for (name, other), target in TARGETS.items() if name == task and other in samples]
-    if judged:
-        print(f"\nThe targets, judged round by round ({args.repeats} rounds; median of chainrule/other, 95 % interval):")
-        print(row("task", "against", "target", "median ratio", "95 % interval", "verdict"))
-        print(row(*["---"] * 6))
-        for task, other, target, (middle, low, high) in judged:
-            print(row(task, other, f"≤ {target:g}×", f"{middle:.3f}×", f"[{low:.3f}, {high:.3f}]",
-                      verdict(low, high, target)))
+    for task in tasks:
+        if runs is None:
+            samples = measure(task, args)
+        else:          # every round of every process
+            samples = {name: [t for run in runs for t in run[task][name]] for name in runs[0][task]}
+        print(times_row(task, samples), flush=True)
+        for (name, other), target in TARGETS.items():
+            if name == task and other in samples:
+                judged.append((task, other, target, paired_ratio(samples, "chainrule", other) if runs is None
+                               else process_ratio([run[task] for run in runs], "chainrule", other)[1:]))
+    if not judged:
+        return
+    if runs is None:
+        print(f"\nThe targets, judged round by round ({args.repeats} rounds; median of chainrule/other, "
+              f"95 % interval):")
+    else:
+        print(f"\nThe targets, judged process by process ({args.processes} processes of {args.repeats} rounds; "
+              f"the median over processes of each one's median ratio, 95 % interval):")
+    print(row("task", "against", "target", "median ratio", "95 % interval", "verdict"))
+    print(row(*["---"] * 6))
+    for task, other, target, (middle, low, high) in judged:
+        print(row(task, other, f"≤ {target:g}×", f"{middle:.3f}×", f"[{low:.3f}, {high:.3f}]",
+                  verdict(low, high, target)))
 
 
 if __name__ == "__main__":

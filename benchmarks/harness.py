@@ -10,9 +10,9 @@ blocks of repeated calls (at least ``min_block`` seconds and 3 calls), round aft
 in an order reversed every other round, so that the slow phases of a shared machine hit
 all libraries alike; the result is the median over rounds of the per-call time.  Compare
 the ratios, not the absolute times, and treat differences under ~15% as ties — unless the
-ratio comes with a confidence interval (``paired_ratio``: the median of the per-round ratios,
-whose interval says how sure the rounds are), which is how a target is judged
-(``verdict``: met, not met, or undecided when the interval straddles the target).
+ratio comes with a confidence interval, which is how a target is judged (``verdicts.py``:
+the median of the per-round ratios with its interval, over the rounds of one process or
+over several processes, and met, not met, or undecided when the interval straddles the target).
 
 Each block starts with ``settle`` seconds of untimed calls.  Three thread runtimes share
 this process and its two cores (NumPy's OpenBLAS, SciPy's OpenBLAS, PyTorch's OpenMP), and
@@ -26,7 +26,6 @@ NumPy and SciPy calls) stays inside its own timed block.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 
@@ -46,7 +45,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(THREADS)
 
 import numpy as np  # noqa: E402
-from scipy import stats  # noqa: E402  (imports NumPy: after the thread counts too)
+from verdicts import medians, paired_ratio, process_ratio, verdict  # noqa: E402,F401  (SciPy imports NumPy)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 import chainrule as cr  # noqa: E402
@@ -76,11 +75,6 @@ def interleaved_medians(fns: dict, repeats: int, **options) -> dict:
     return medians(interleaved_samples(fns, repeats, **options))
 
 
-def medians(samples: dict) -> dict:
-    """The median of each library's per-round times: ``{name: seconds per call}``."""
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def interleaved_samples(fns: dict, repeats: int, *, min_block: float = 0.3, warmup: int = 3,
                         clock=time.perf_counter, per_call: int = 1, settle: float = 0.15) -> dict:
     """Seconds per call (divided by ``per_call``) of each function in ``fns``, one value per
@@ -105,32 +99,6 @@ def interleaved_samples(fns: dict, repeats: int, *, min_block: float = 0.3, warm
                     break
             samples[name].append(elapsed / n / per_call)
     return samples
-
-
-def paired_ratio(samples: dict, a: str, b: str, confidence: float = 0.95):
-    r"""``a``'s time over ``b``'s, round by round: the median ratio and a confidence interval
-    for it, ``(median, low, high)``.
-
-    The two libraries of one round ran seconds apart, so the machine's slow phases, which
-    last longer than that, mostly cancel in each round's ratio.  The interval is the
-    distribution-free one for a median (the order statistics :math:`r_{(k)}, r_{(n+1-k)}`
-    with :math:`P(\mathrm{Bin}(n, \tfrac12) < k) \le (1 - \text{confidence})/2`, from
-    :func:`scipy.stats.quantile_test`); it assumes only that the rounds are independent
-    draws.  With fewer than six rounds no such interval reaches 95 %: its ends are NaN.
-    """
-    ratios = [x / y for x, y in zip(samples[a], samples[b])]
-    interval = stats.quantile_test(ratios, p=0.5).confidence_interval(confidence)
-    return statistics.median(ratios), float(interval.low), float(interval.high)
-
-
-def verdict(low: float, high: float, target: float) -> str:
-    """Whether a ratio's confidence interval ``[low, high]`` lies under ``target`` (met),
-    over it (not met), or across it (the rounds cannot tell)."""
-    if high <= target:
-        return "met"
-    if low > target:
-        return "not met"
-    return "undecided"
 
 
 def header(what: str = "") -> str:
