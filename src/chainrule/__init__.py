@@ -21,7 +21,7 @@ from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad
                        hvp, is_grad_enabled, jacfwd, jacobian, jacrev, jvp, no_grad, set_grad_enabled,
                        stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402
-from . import bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402
+from . import autograd, bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402,E501
 from .serialization import load, save  # noqa: F401,E402
 from . import data, train  # noqa: F401,E402
 

@@ -5,7 +5,8 @@ output; running its VJP rules on the cotangent of the output gives the cotangent
 its inputs (the chain rule, :math:`\bar x = J^\top \bar y`), which are summed where a
 value was used more than once, and summed over broadcast axes where it was broadcast.
 ``backward()`` is PyTorch's interface to this pass; ``cr.grad`` and ``cr.vjp`` call it
-inside their own level.
+inside their own level; ``cr.autograd.grad`` asks it for the cotangents of chosen tensors
+only, and it then visits only the part of the graph that leads to them (:class:`Wanted`).
 """
 from __future__ import annotations
 
@@ -42,13 +43,17 @@ def _unbroadcast(ct, like):
     return ct
 
 
-def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
+def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted=None):
     """Propagate cotangents from ``roots`` = [(tensor, cotangent), ...] to the leaves.
 
     Returns a dict mapping each reached leaf tensor (a tensor with no node) to its
     cotangent.  ``free`` releases each node's saved values once it has been used.
     With ``create_graph=False`` nothing is being recorded, so contributions are summed
     on the arrays directly, in place into buffers this pass allocated itself.
+
+    ``wanted`` (a :class:`Wanted`, from ``cr.autograd``) restricts the pass to the paths
+    that lead to some given tensors, and keeps the complete cotangent of those that are
+    not leaves.
 
     Nodes are visited in decreasing creation order — a topological order, since every
     node is created after the nodes of its inputs — from a heap that a node joins when
@@ -70,9 +75,7 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
             g = cts.pop(node)
             parents = node.parents
             if parents is None:
-                raise GraphError(f"backward: trying to go through '{node.prim.name}' a second time, but its "
-                                 f"saved values were freed by the first backward(); call backward("
-                                 f"retain_graph=True) the first time if you need to go back twice")
+                raise _freed(node)
             if g.__class__ is list:                      # a multi-output node: one slot per output
                 g = tuple(g)
             if node.stamp is not None and node.stamp != state.inplace_count:
@@ -98,7 +101,12 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
                 raise GraphError(f"backward: '{prim.name}' has no reverse-mode (VJP) rule, so nothing can be "
                                  f"differentiated through it in reverse mode; use forward mode (cr.jvp, "
                                  f"cr.jacfwd) or declare its rule with .defvjp")
+            if wanted is not None and node in wanted.kept:
+                wanted.keep(node, g)
             for i in parents:
+                p = sources[i]
+                if wanted is not None and (p if p._node is None else p._node) not in wanted.needed:
+                    continue                             # leads to no wanted tensor: not computed
                 if joint is not None:
                     ct = joint[i]
                 elif prim.variadic:
@@ -107,7 +115,6 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
                     ct = rules[i](g, out, *inputs, **params)
                 if ct is None:
                     continue
-                p = sources[i]
                 cd, pd = ct._data, p._data
                 if cd is None or pd is None or cd.shape != pd.shape or (cd.dtype is not pd.dtype
                                                                          and cd.dtype != pd.dtype):
@@ -123,6 +130,12 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True):
     finally:
         del _current_rule[depth:]        # a rule that raised must not stay named
     return leaves
+
+
+def _freed(node) -> GraphError:
+    return GraphError(f"backward: trying to go through '{node.prim.name}' a second time, but its saved "
+                      f"values were freed by the first backward(); call backward(retain_graph=True) "
+                      f"the first time if you need to go back twice")
 
 
 def _keep_retained(node, g, create_graph):
@@ -229,56 +242,139 @@ def _check_versions(node):
                          f"Modify a copy, or compute the loss again after the update")
 
 
-def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=False):
-    """``tensor.backward()``: accumulate gradients into the ``.grad`` of level-0 leaves."""
+# ----------------------------------------------------------------------------- backward()
+def seed(tensor: Tensor, grad, where: str, which: str = "the output", argument: str = "grad=") -> Tensor:
+    """The cotangent that starts a reverse pass at ``tensor``: ``grad`` checked against it,
+    or ones for a one-element ``tensor`` when ``grad`` is None (the derivative of the
+    output with respect to itself).  ``argument`` names where the caller passes ``grad``."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{where}: {which} must be a tensor, got {type(tensor).__name__}")
     if tensor._level is not None:
-        raise GraphError("backward(): this tensor lives inside a transform (cr.grad, cr.jvp, ...); "
-                         "use the transform's result instead of calling backward() inside it")
+        raise GraphError(f"{where}: {which} lives inside a transform (cr.grad, cr.jvp, ...); "
+                         f"use the transform's result instead of calling {where} inside it")
     if not tensor.requires_grad:
-        raise GraphError("backward(): the tensor does not require grad and has no grad_fn: nothing "
-                         "it was computed from requires gradients (did you forget requires_grad=True, "
-                         "or compute it under no_grad?)")
+        raise GraphError(f"{where}: {which} does not require grad and has no grad_fn: nothing "
+                         f"it was computed from requires gradients (did you forget requires_grad=True, "
+                         f"or compute it under no_grad?)")
     if grad is None:
         if tensor.size != 1:
-            raise GraphError(f"backward(): grad can be implicitly created only for scalar outputs, but "
-                             f"the output has shape {fmt_shape(tensor.shape)}; pass grad= of that shape")
-        seed = np.empty_like(tensor._data)          # not ones_like: a Python function, cold here
-        seed.fill(1)
-        grad = Tensor._wrap(seed)
-    else:
-        grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype)
-        if grad.shape != tensor.shape:
-            raise GraphError(f"backward(): grad has shape {fmt_shape(grad.shape)} but the output has "
-                             f"shape {fmt_shape(tensor.shape)}")
+            raise GraphError(f"{where}: grad can be implicitly created only for scalar outputs, but "
+                             f"{which} has shape {fmt_shape(tensor.shape)}; pass {argument} of that shape")
+        ones = np.empty_like(tensor._data)          # not ones_like: a Python function, cold here
+        ones.fill(1)
+        return Tensor._wrap(ones)
+    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype)
+    if grad.shape != tensor.shape:
+        raise GraphError(f"{where}: {argument.rstrip('=')} has shape {fmt_shape(grad.shape)} but "
+                         f"{which} has shape {fmt_shape(tensor.shape)}")
+    return grad
+
+
+def run(roots, *, retain_graph: bool, create_graph: bool, wanted=None):
+    """The level-0 reverse pass of ``backward()`` and ``cr.autograd``: recorded with
+    ``create_graph``, else with recording paused (first order records nothing)."""
     if create_graph:
-        leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=True)
+        return reverse_pass(roots, free=not retain_graph, create_graph=True, wanted=wanted)
+    prev = state.paused
+    state.paused = len(state.levels) + 1       # rules run without recording
+    try:
+        return reverse_pass(roots, free=not retain_graph, create_graph=False, wanted=wanted)
+    finally:
+        state.paused = prev
+
+
+def owned(ct: Tensor, seen: set, seeds) -> Tensor:
+    """``ct``, or a copy of it when its memory is not its own to hand out: a cotangent may
+    be shared by several tensors (``add`` passes g to both inputs), be one of the ``seeds``
+    the caller passed in, or be a view of another array.  A ``.grad`` must own its memory,
+    since optimizers update it in place.  ``seen`` collects the arrays handed out so far."""
+    data = ct._data
+    if (id(data) in seen or any(data is s._data for s in seeds)
+            or (getattr(data, "base", None) is not None and not _sole_view(data))):
+        ct = Tensor._wrap(data.copy())
+    seen.add(id(ct._data))
+    return ct
+
+
+def accumulate(tensor: Tensor, ct: Tensor, create_graph: bool) -> None:
+    """``tensor.grad += ct``, allocating the sum (the old ``.grad`` may be held elsewhere).
+    ``._grad`` directly: the cotangent has the tensor's shape and dtype (``_unbroadcast``),
+    so the checks of the ``.grad`` setter are not repeated here."""
+    if tensor._grad is None:
+        tensor._grad = ct
+    elif create_graph:
+        tensor._grad = tensor._grad + ct
     else:
-        prev = state.paused
-        state.paused = len(state.levels) + 1       # rules run without recording
-        try:
-            leaves = reverse_pass([(tensor, grad)], free=not retain_graph, create_graph=False)
-        finally:
-            state.paused = prev
+        tensor._grad = Tensor._wrap(tensor._grad._data + ct._data)
+
+
+def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=False):
+    """``tensor.backward()``: accumulate gradients into the ``.grad`` of level-0 leaves."""
+    grad = seed(tensor, grad, "backward()")
+    leaves = run([(tensor, grad)], retain_graph=retain_graph, create_graph=create_graph)
     seen = set()
     for leaf, ct in leaves.items():
-        if not leaf.requires_grad:
-            continue
-        data = ct._data
-        # A cotangent may be shared by several leaves (add passes g to both inputs) or be
-        # a view of another array; .grad must own its memory, since optimizers update it
-        # in place.
-        if not create_graph and (id(data) in seen or data is grad._data
-                                 or (getattr(data, "base", None) is not None and not _sole_view(data))):
-            ct = Tensor._wrap(data.copy())
-        seen.add(id(ct._data))
-        # ._grad: the cotangent has the leaf's shape and dtype (_unbroadcast), so the
-        # checks of the .grad setter are not repeated here
-        if leaf._grad is None:
-            leaf._grad = ct
-        elif create_graph:
-            leaf._grad = leaf._grad + ct
-        else:
-            leaf._grad = Tensor._wrap(leaf._grad._data + ct._data)
+        if leaf.requires_grad:
+            accumulate(leaf, ct if create_graph else owned(ct, seen, (grad,)), create_graph)
 
 
 Tensor._reverse_pass = staticmethod(backward)      # Tensor.backward() calls it (see Tensor)
+
+
+# ----------------------------------------------------------------------------- cr.autograd
+class Wanted:
+    """The tensors a reverse pass is asked for (``cr.autograd``'s ``inputs``), and the part
+    of the graph that leads to them.
+
+    ``needed``
+        the leaves among them, and every node from which one of them can be reached going
+        from outputs towards inputs: the only places a cotangent is sent, so that no rule
+        runs for a parameter nobody asked about (PyTorch prunes its graph the same way);
+    ``kept``
+        for each node that computed one of the non-leaf tensors, its complete cotangent
+        (a tuple for a node with several outputs), stored by the pass when it gets there —
+        every contribution has arrived by then, since nodes are visited in topological order.
+
+    ``used`` holds, by the same keys (a leaf, or the node of a non-leaf), everything the
+    roots were computed from along differentiable inputs: known before the pass runs, so an
+    input the outputs do not depend on is reported before any saved value is freed.
+    """
+
+    __slots__ = ("needed", "kept", "used")
+
+    def __init__(self, roots, tensors):
+        self.kept = {t._node: None for t in tensors if t._node is not None}
+        self.needed = {t for t in tensors if t._node is None}
+        self.used = {_key(t) for t in roots}
+        reachable, stack = set(), [t._node for t in roots if t._node is not None]
+        while stack:
+            node = stack.pop()
+            if node in reachable:
+                continue
+            reachable.add(node)
+            if node.parents is None:          # freed: what it was computed from is gone
+                raise _freed(node)
+            inputs = node.inputs
+            self.used.update(_key(inputs[i]) for i in node.parents)
+            stack.extend(inputs[i]._node for i in node.parents if inputs[i]._node is not None)
+        # Inputs are created before outputs: in creation order, each node's inputs are decided first.
+        for node in sorted(reachable, key=lambda n: n.seq):
+            if node in self.kept or any(_key(node.inputs[i]) in self.needed for i in node.parents):
+                self.needed.add(node)
+
+    def unused(self, tensors) -> list:
+        """The positions of the ``tensors`` that the roots do not depend on."""
+        return [k for k, t in enumerate(tensors) if _key(t) not in self.used]
+
+    def keep(self, node, g):
+        self.kept[node] = g
+
+    def cotangent(self, tensor):
+        """The complete cotangent of the non-leaf ``tensor`` (None if none reached it)."""
+        g = self.kept.get(tensor._node)
+        return g if g is None or tensor._index is None else g[tensor._index]
+
+
+def _key(t):
+    """How :class:`Wanted` names a tensor: a leaf by itself, a computed tensor by its node."""
+    return t if t._node is None else t._node
