@@ -35,7 +35,9 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_node", "_index", "_level", "_lower", "_tangent", "requires_grad",
-                 "_grad", "_version", "__weakref__")
+                 "_grad", "_version", "_hooks", "__weakref__")
+    # ``_hooks`` (a leaf's gradient hooks, ``register_hook``) is left unset until a hook is
+    # registered, so that creating a tensor — thousands per training step — does not pay for it.
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     # The engine's switches (``autodiff.engine.state``), which in-place updates read and
@@ -181,7 +183,7 @@ class Tensor:
         ``None`` means "not kept", not a zero gradient.
         """
         g = self._grad
-        if g is None and self._node is not None and self._level is None and self._node.kept is None:
+        if g is None and self._node is not None and self._level is None and not self.retains_grad:
             warnings.warn("the .grad of a non-leaf tensor (one computed from others) is not filled by backward(); "
                           "call .retain_grad() on it before backward() to keep it, or read the .grad of the "
                           "leaf tensors it was computed from", UserWarning, stacklevel=2)
@@ -270,6 +272,27 @@ class Tensor:
             return
         from .autodiff.tape import retain
         retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its gradient in ``.grad`` (``retain_grad()``)."""
+        watch = None if self._node is None or self._level is not None else self._node.watch
+        return watch is not None and self._index in watch.retained
+
+    def register_hook(self, hook):
+        r"""Call ``hook(grad)`` with the gradient of this tensor whenever a reverse pass
+        computes it (``backward()``, ``cr.autograd``); a tensor it returns replaces the
+        gradient, for the rest of the pass and for ``.grad``.  Returns a handle whose
+        ``remove()`` unregisters the hook.  PyTorch's ``Tensor.register_hook``.
+
+        On a leaf the hook sees the sum of all contributions, before it is added to
+        ``.grad``; on a computed tensor, its whole cotangent :math:`\bar y`, before the
+        rules of the operation that computed it pass it on.  Hooks run in the order they
+        were registered, each on the previous one's result.  Return a new tensor rather than
+        modifying the argument in place: the pass may share it with another tensor.
+        """
+        from .autodiff.tape import register_hook
+        return register_hook(self, hook)
 
     def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         r"""Accumulate :math:`\partial\,\mathrm{self} / \partial\,\mathrm{leaf}` (times ``grad``)

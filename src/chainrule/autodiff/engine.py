@@ -450,7 +450,7 @@ class Node:
     keep their inputs in ``first``/``second``; wider ones keep the tuple in ``rest``.
     """
 
-    __slots__ = ("prim", "first", "second", "rest", "params", "out", "parents", "boxes", "stamp", "seq", "kept")
+    __slots__ = ("prim", "first", "second", "rest", "params", "out", "parents", "boxes", "stamp", "seq", "watch")
 
     def __init__(self, prim, inputs, params, out, parents, boxes, stamp):
         self.seq = next(_creation_order)
@@ -470,7 +470,7 @@ class Node:
         self.parents = parents
         self.boxes = boxes
         self.stamp = stamp
-        self.kept = None               # retain_grad(): a weak reference to the output tensor
+        self.watch = None              # retain_grad() and hooks on its outputs (tape.Watch)
 
     @property
     def inputs(self) -> tuple:

@@ -22,10 +22,117 @@ from ..tensor import Tensor
 from .engine import _ABSENT, _current_rule, state
 
 
+# ----------------------------------------------------------------------------- watching a tensor
+class Watch:
+    """What the reverse pass does at a node besides running its rules, for each of its
+    outputs (by index, ``None`` for a single output):
+
+    ``retained``
+        ``retain_grad()``: a weak reference to the output tensor, whose ``.grad`` receives
+        the output's cotangent (weak, so retaining never keeps a tensor alive);
+    ``hooks``
+        ``register_hook()``: ``(index, hook)`` pairs in registration order; they run first,
+        so a retained ``.grad`` shows what the hooks made of the cotangent (as in PyTorch).
+    """
+
+    __slots__ = ("retained", "hooks")
+
+    def __init__(self):
+        self.retained = {}
+        self.hooks = []
+
+
+def _watch(tensor: Tensor) -> Watch:
+    node = tensor._node
+    if node.watch is None:
+        node.watch = Watch()
+    return node.watch
+
+
 def retain(tensor: Tensor) -> None:
-    """Make ``backward()`` store the cotangent of the non-leaf ``tensor`` in its ``.grad``
-    (the node keeps a weak reference, so retaining never keeps a tensor alive)."""
-    tensor._node.kept = weakref.ref(tensor)
+    """Make ``backward()`` store the cotangent of the non-leaf ``tensor`` in its ``.grad``."""
+    _watch(tensor).retained[tensor._index] = weakref.ref(tensor)
+
+
+class HookHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook (a second call does nothing)."""
+
+    __slots__ = ("_hooks", "_entry")
+
+    def __init__(self, hooks: list, entry):
+        self._hooks, self._entry = hooks, entry
+
+    def remove(self) -> None:
+        if any(e is self._entry for e in self._hooks):
+            self._hooks[:] = [e for e in self._hooks if e is not self._entry]
+
+
+def register_hook(tensor: Tensor, hook) -> HookHandle:
+    """``tensor.register_hook(hook)``: on a leaf the hook lives on the tensor, on a computed
+    tensor on the node that computed it (so it runs even after the tensor object is gone)."""
+    if not callable(hook):
+        raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+    if tensor._level is not None:
+        raise GraphError("register_hook: the tensor lives inside a transform (cr.grad, cr.jvp, ...); "
+                         "hooks are for tensors of the graph that backward() goes through")
+    if not tensor.requires_grad:
+        raise GraphError(f"register_hook: cannot register a hook on a tensor that does not require grad "
+                         f"(shape {fmt_shape(tensor.shape)}): no gradient will ever be computed for it")
+    if tensor._node is None:
+        hooks = getattr(tensor, "_hooks", None)
+        if hooks is None:
+            hooks = tensor._hooks = []
+        entry = hook
+    else:
+        hooks = _watch(tensor).hooks
+        entry = (tensor._index, hook)
+    hooks.append(entry)
+    return HookHandle(hooks, entry)
+
+
+def _hooked(hook, g, like, where):
+    """``hook(g)``, checked: ``None`` keeps ``g``; a tensor replaces it if it has ``like``'s shape."""
+    result = hook(g)
+    if result is None:
+        return g
+    if not isinstance(result, Tensor):
+        raise TypeError(f"{where}: hook {getattr(hook, '__name__', hook)!r} returned a "
+                        f"{type(result).__name__}; a hook returns a Tensor or None")
+    if result.shape != like.shape:
+        raise GraphError(f"{where}: hook {getattr(hook, '__name__', hook)!r} changed the gradient's shape "
+                         f"from {fmt_shape(like.shape)} to {fmt_shape(result.shape)}")
+    return result
+
+
+def _watched(node, g, create_graph):
+    """Run the hooks registered on the node's outputs on their cotangents, then store the
+    cotangents of retained outputs; the (possibly replaced) cotangent is returned."""
+    watch = node.watch
+    for index, hook in list(watch.hooks):
+        if index is None:
+            g = _hooked(hook, g, g, "backward")
+        elif g[index] is not None:
+            g = g[:index] + (_hooked(hook, g[index], g[index], "backward"),) + g[index + 1:]
+    for index, ref in watch.retained.items():
+        tensor = ref()
+        ct = g if index is None else g[index]
+        if tensor is None or ct is None:
+            continue
+        if not create_graph:
+            ct = Tensor._wrap(ct._data.copy())      # its own memory: the cotangent may be shared
+        # .grad of a retained non-leaf accumulates across passes, like a leaf's
+        tensor._grad = ct if tensor._grad is None else tensor._grad + ct
+    return g
+
+
+def _leaf_hooks(leaves: dict) -> None:
+    """Run the hooks of the leaves that have any on their complete cotangents, in place in ``leaves``."""
+    for leaf, ct in leaves.items():
+        hooks = getattr(leaf, "_hooks", None)
+        if hooks:
+            for hook in list(hooks):
+                ct = _hooked(hook, ct, leaf, "backward")
+            leaves[leaf] = ct
 
 
 def _unbroadcast(ct, like):
@@ -80,8 +187,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
                 g = tuple(g)
             if node.stamp is not None and node.stamp != state.inplace_count:
                 _check_versions(node)
-            if node.kept is not None:
-                _keep_retained(node, g, create_graph)
+            if node.watch is not None:                   # hooks, retain_grad()
+                g = _watched(node, g, create_graph)
             prim, params, boxes, rest = node.prim, node.params, node.boxes, node.rest
             # node.inputs, inlined (hot): two slots for unary and binary ops, else a tuple
             inputs = (node.first, node.second) if rest is None else (node.first,) if rest is _ABSENT else rest
@@ -136,17 +243,6 @@ def _freed(node) -> GraphError:
     return GraphError(f"backward: trying to go through '{node.prim.name}' a second time, but its saved "
                       f"values were freed by the first backward(); call backward(retain_graph=True) "
                       f"the first time if you need to go back twice")
-
-
-def _keep_retained(node, g, create_graph):
-    """``.grad`` of a retained non-leaf accumulates across backward passes, like a leaf's,
-    in memory of its own (the cotangent may be shared with other tensors)."""
-    tensor = node.kept()
-    if tensor is None:
-        return
-    if not create_graph:
-        g = Tensor._wrap(g._data.copy())
-    tensor._grad = g if tensor._grad is None else tensor._grad + g
 
 
 class _Accumulator:
@@ -274,13 +370,16 @@ def run(roots, *, retain_graph: bool, create_graph: bool, wanted=None):
     """The level-0 reverse pass of ``backward()`` and ``cr.autograd``: recorded with
     ``create_graph``, else with recording paused (first order records nothing)."""
     if create_graph:
-        return reverse_pass(roots, free=not retain_graph, create_graph=True, wanted=wanted)
-    prev = state.paused
-    state.paused = len(state.levels) + 1       # rules run without recording
-    try:
-        return reverse_pass(roots, free=not retain_graph, create_graph=False, wanted=wanted)
-    finally:
-        state.paused = prev
+        leaves = reverse_pass(roots, free=not retain_graph, create_graph=True, wanted=wanted)
+    else:
+        prev = state.paused
+        state.paused = len(state.levels) + 1       # rules run without recording
+        try:
+            leaves = reverse_pass(roots, free=not retain_graph, create_graph=False, wanted=wanted)
+        finally:
+            state.paused = prev
+    _leaf_hooks(leaves)
+    return leaves
 
 
 def owned(ct: Tensor, seen: set, seeds) -> Tensor:
