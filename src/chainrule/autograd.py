@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autodiff.tape import Wanted, accumulate, owned, run, seed
+from .autodiff.tape import Wanted, accumulate, given, owned, run, seed
 from .errors import GraphError, fmt_shape
 from .ops.creation import zeros_like
 from .tensor import Tensor
@@ -111,12 +111,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
                          f"compute the outputs; pass allow_unused=True to get None for it, or "
                          f"materialize_grads=True for zeros")
     leaves = run(roots, retain_graph=retain_graph, create_graph=create_graph, wanted=wanted)
-    seen, seeds = set(), [g for _, g in roots]
+    seen = given(g for _, g in roots)
     results = []
     for k, x in enumerate(inputs):
         ct = leaves.get(x) if x._node is None else wanted.cotangent(x)
         if ct is not None:
-            results.append(ct if create_graph else owned(ct, seen, seeds))
+            results.append(ct if create_graph else owned(ct, seen))
         elif k in unused and not materialize_grads:
             results.append(None)
         else:         # used, but every rule on the way gave a symbolic zero: the derivative is 0
@@ -146,11 +146,11 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
         retain_graph = create_graph
     wanted = None if inputs is None else Wanted([t for t, _ in roots], inputs)
     leaves = run(roots, retain_graph=retain_graph, create_graph=create_graph, wanted=wanted)
-    seen, seeds = set(), [g for _, g in roots]
+    seen = given(g for _, g in roots)
     if inputs is None:
         targets = [(leaf, ct) for leaf, ct in leaves.items() if leaf.requires_grad]
     else:
         targets = [(x, leaves.get(x) if x._node is None else wanted.cotangent(x)) for x in dict.fromkeys(inputs)]
     for x, ct in targets:
         if ct is not None:
-            accumulate(x, ct if create_graph else owned(ct, seen, seeds), create_graph)
+            accumulate(x, ct if create_graph else owned(ct, seen), create_graph)

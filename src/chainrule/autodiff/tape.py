@@ -58,6 +58,8 @@ class HookHandle:
     """What ``register_hook`` returns: ``remove()`` unregisters the hook (a second call does nothing)."""
 
     __slots__ = ("_hooks", "_entry")
+    #: Whether a hook was ever registered on a leaf: until then a pass does not look for any.
+    on_leaves = False
 
     def __init__(self, hooks: list, entry):
         self._hooks, self._entry = hooks, entry
@@ -83,6 +85,7 @@ def register_hook(tensor: Tensor, hook) -> HookHandle:
         if hooks is None:
             hooks = tensor._hooks = []
         entry = hook
+        HookHandle.on_leaves = True
     else:
         hooks = _watch(tensor).hooks
         entry = (tensor._index, hook)
@@ -378,21 +381,28 @@ def run(roots, *, retain_graph: bool, create_graph: bool, wanted=None):
             leaves = reverse_pass(roots, free=not retain_graph, create_graph=False, wanted=wanted)
         finally:
             state.paused = prev
-    _leaf_hooks(leaves)
+    if HookHandle.on_leaves:
+        _leaf_hooks(leaves)
     return leaves
 
 
-def owned(ct: Tensor, seen: set, seeds) -> Tensor:
+def owned(ct: Tensor, seen: set) -> Tensor:
     """``ct``, or a copy of it when its memory is not its own to hand out: a cotangent may
-    be shared by several tensors (``add`` passes g to both inputs), be one of the ``seeds``
-    the caller passed in, or be a view of another array.  A ``.grad`` must own its memory,
-    since optimizers update it in place.  ``seen`` collects the arrays handed out so far."""
+    be shared by several tensors (``add`` passes g to both inputs), be a cotangent the
+    caller passed in, or be a view of another array.  A ``.grad`` must own its memory,
+    since optimizers update it in place.  ``seen`` holds the ``id`` of every array handed
+    out so far and of the caller's cotangents (:func:`given`); the result's is added."""
     data = ct._data
-    if (id(data) in seen or any(data is s._data for s in seeds)
-            or (getattr(data, "base", None) is not None and not _sole_view(data))):
+    if id(data) in seen or (getattr(data, "base", None) is not None and not _sole_view(data)):
         ct = Tensor._wrap(data.copy())
     seen.add(id(ct._data))
     return ct
+
+
+def given(cotangents) -> set:
+    """The ``seen`` set of :func:`owned` before anything is handed out: the arrays of the
+    cotangents the pass started from, which belong to the caller."""
+    return {id(g._data) for g in cotangents}
 
 
 def accumulate(tensor: Tensor, ct: Tensor, create_graph: bool) -> None:
@@ -411,10 +421,10 @@ def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=Fals
     """``tensor.backward()``: accumulate gradients into the ``.grad`` of level-0 leaves."""
     grad = seed(tensor, grad, "backward()")
     leaves = run([(tensor, grad)], retain_graph=retain_graph, create_graph=create_graph)
-    seen = set()
+    seen = {id(grad._data)}
     for leaf, ct in leaves.items():
         if leaf.requires_grad:
-            accumulate(leaf, ct if create_graph else owned(ct, seen, (grad,)), create_graph)
+            accumulate(leaf, ct if create_graph else owned(ct, seen), create_graph)
 
 
 Tensor._reverse_pass = staticmethod(backward)      # Tensor.backward() calls it (see Tensor)
