@@ -31,37 +31,12 @@ transforms (``cr.grad``, ``cr.vjp``) answer the same questions of a *function*, 
 """
 from __future__ import annotations
 
-import numpy as np
-
-from .autodiff.tape import Wanted, accumulate, given, owned, run, seed
+from .autodiff.tape import Wanted, accumulate, as_tensors, given, owned, run, seeds
 from .errors import GraphError, fmt_shape
+from .autodiff.walk import Step, Walk, walk  # noqa: F401  (the reverse pass, node by node)
 from .ops.creation import zeros_like
-from .tensor import Tensor
 
-__all__ = ["grad", "backward"]
-
-
-def _as_tuple(tensors, name: str, where: str) -> tuple:
-    if isinstance(tensors, Tensor):
-        return (tensors,)
-    if isinstance(tensors, (list, tuple)):
-        for k, t in enumerate(tensors):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"{where}: {name}[{k}] must be a tensor, got {type(t).__name__}")
-        return tuple(tensors)
-    raise TypeError(f"{where}: {name} must be a tensor or a sequence of tensors, got {type(tensors).__name__}")
-
-
-def _seeds(outputs, grad_outputs, where: str, name: str) -> list:
-    """``[(output, its cotangent), ...]``, every one checked before anything runs."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    elif isinstance(grad_outputs, (Tensor, np.ndarray)):        # one cotangent, for one output
-        grad_outputs = (grad_outputs,)
-    grad_outputs = tuple(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"{where}: {len(outputs)} output(s) but {len(grad_outputs)} {name}")
-    return [(t, seed(t, g, where, f"output {k}", name)) for k, (t, g) in enumerate(zip(outputs, grad_outputs))]
+__all__ = ["grad", "backward", "walk"]
 
 
 def _check_inputs(inputs, where: str):
@@ -95,11 +70,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
         raise ValueError(f"{where}: materialize_grads=True gives zeros for unused inputs; "
                          f"allow_unused=False contradicts it (leave it out)")
     allow_unused = materialize_grads if allow_unused is None else allow_unused
-    outputs = _as_tuple(outputs, "outputs", where)
-    inputs = _as_tuple(inputs, "inputs", where)
+    outputs = as_tensors(outputs, "outputs", where)
+    inputs = as_tensors(inputs, "inputs", where)
     if not outputs or not inputs:
         raise ValueError(f"{where}: needs at least one output and one input")
-    roots = _seeds(outputs, grad_outputs, where, "grad_outputs")
+    roots = seeds(outputs, grad_outputs, where, "grad_outputs")
     _check_inputs(inputs, where)
     if retain_graph is None:
         retain_graph = create_graph
@@ -135,12 +110,12 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     called ``retain_grad()``), and only the graph leading to them is visited.
     """
     where = "autograd.backward"
-    tensors = _as_tuple(tensors, "tensors", where)
+    tensors = as_tensors(tensors, "tensors", where)
     if not tensors:
         raise ValueError(f"{where}: needs at least one tensor")
-    roots = _seeds(tensors, grad_tensors, where, "grad_tensors")
+    roots = seeds(tensors, grad_tensors, where, "grad_tensors")
     if inputs is not None:
-        inputs = _as_tuple(inputs, "inputs", where)
+        inputs = as_tensors(inputs, "inputs", where)
         _check_inputs(inputs, where)
     if retain_graph is None:
         retain_graph = create_graph

@@ -153,7 +153,7 @@ def _unbroadcast(ct, like):
     return ct
 
 
-def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted=None):
+def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted=None, observer=None):
     """Propagate cotangents from ``roots`` = [(tensor, cotangent), ...] to the leaves.
 
     Returns a dict mapping each reached leaf tensor (a tensor with no node) to its
@@ -163,7 +163,9 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
 
     ``wanted`` (a :class:`Wanted`, from ``cr.autograd``) restricts the pass to the paths
     that lead to some given tensors, and keeps the complete cotangent of those that are
-    not leaves.
+    not leaves.  ``observer`` (``cr.autograd.walk``) is told of every node visited,
+    ``observer.visit(node, g)``, and of every cotangent a rule sends to an input,
+    ``observer.send(node, i, ct)``.
 
     Nodes are visited in decreasing creation order — a topological order, since every
     node is created after the nodes of its inputs — from a heap that a node joins when
@@ -213,6 +215,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
                                  f"cr.jacfwd) or declare its rule with .defvjp")
             if wanted is not None and node in wanted.kept:
                 wanted.keep(node, g)
+            if observer is not None:
+                observer.visit(node, g)
             for i in parents:
                 p = sources[i]
                 if wanted is not None and (p if p._node is None else p._node) not in wanted.needed:
@@ -229,6 +233,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
                 if cd is None or pd is None or cd.shape != pd.shape or (cd.dtype is not pd.dtype
                                                                          and cd.dtype != pd.dtype):
                     ct = _unbroadcast(ct, p)
+                if observer is not None:
+                    observer.send(node, i, ct)
                 if p._node is None:
                     acc.add(p, ct)
                 else:
@@ -369,16 +375,41 @@ def seed(tensor: Tensor, grad, where: str, which: str = "the output", argument: 
     return grad
 
 
-def run(roots, *, retain_graph: bool, create_graph: bool, wanted=None):
+def as_tensors(tensors, name: str, where: str) -> tuple:
+    """A tensor or a sequence of tensors (the ``outputs`` or ``inputs`` of ``cr.autograd``), as a tuple."""
+    if isinstance(tensors, Tensor):
+        return (tensors,)
+    if isinstance(tensors, (list, tuple)):
+        for k, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{where}: {name}[{k}] must be a tensor, got {type(t).__name__}")
+        return tuple(tensors)
+    raise TypeError(f"{where}: {name} must be a tensor or a sequence of tensors, got {type(tensors).__name__}")
+
+
+def seeds(outputs, grad_outputs, where: str, name: str) -> list:
+    """``[(output, its cotangent), ...]``, every one checked before anything runs."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):        # one cotangent, for one output
+        grad_outputs = (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"{where}: {len(outputs)} output(s) but {len(grad_outputs)} {name}")
+    return [(t, seed(t, g, where, f"output {k}", name)) for k, (t, g) in enumerate(zip(outputs, grad_outputs))]
+
+
+def run(roots, *, retain_graph: bool, create_graph: bool, wanted=None, observer=None):
     """The level-0 reverse pass of ``backward()`` and ``cr.autograd``: recorded with
     ``create_graph``, else with recording paused (first order records nothing)."""
     if create_graph:
-        leaves = reverse_pass(roots, free=not retain_graph, create_graph=True, wanted=wanted)
+        leaves = reverse_pass(roots, free=not retain_graph, create_graph=True, wanted=wanted, observer=observer)
     else:
         prev = state.paused
         state.paused = len(state.levels) + 1       # rules run without recording
         try:
-            leaves = reverse_pass(roots, free=not retain_graph, create_graph=False, wanted=wanted)
+            leaves = reverse_pass(roots, free=not retain_graph, create_graph=False, wanted=wanted,
+                                  observer=observer)
         finally:
             state.paused = prev
     if HookHandle.on_leaves:
@@ -455,19 +486,12 @@ class Wanted:
         self.kept = {t._node: None for t in tensors if t._node is not None}
         self.needed = {t for t in tensors if t._node is None}
         self.used = {_key(t) for t in roots}
-        reachable, stack = set(), [t._node for t in roots if t._node is not None]
-        while stack:
-            node = stack.pop()
-            if node in reachable:
-                continue
-            reachable.add(node)
-            if node.parents is None:          # freed: what it was computed from is gone
-                raise _freed(node)
+        nodes = reachable(roots)
+        for node in nodes:
             inputs = node.inputs
             self.used.update(_key(inputs[i]) for i in node.parents)
-            stack.extend(inputs[i]._node for i in node.parents if inputs[i]._node is not None)
-        # Inputs are created before outputs: in creation order, each node's inputs are decided first.
-        for node in sorted(reachable, key=lambda n: n.seq):
+        # In creation order (inputs before outputs), each node's inputs are decided first.
+        for node in nodes:
             if node in self.kept or any(_key(node.inputs[i]) in self.needed for i in node.parents):
                 self.needed.add(node)
 
@@ -482,6 +506,23 @@ class Wanted:
         """The complete cotangent of the non-leaf ``tensor`` (None if none reached it)."""
         g = self.kept.get(tensor._node)
         return g if g is None or tensor._index is None else g[tensor._index]
+
+
+def reachable(roots) -> list:
+    """Every node the reverse pass from the tensors ``roots`` can reach (along inputs that
+    receive a cotangent), in creation order: a node comes after the nodes of its inputs.
+    A freed node is reported here, before anything else is freed."""
+    seen, stack = set(), [t._node for t in roots if t._node is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node.parents is None:          # freed: what it was computed from is gone
+            raise _freed(node)
+        inputs = node.inputs
+        stack.extend(inputs[i]._node for i in node.parents if inputs[i]._node is not None)
+    return sorted(seen, key=lambda n: n.seq)
 
 
 def _key(t):
