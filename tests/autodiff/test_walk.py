@@ -106,6 +106,8 @@ def test_a_multi_output_primitive():
     assert eigh.adjoint[1] is None                       # V was not used
     np.testing.assert_allclose(eigh.adjoint[0], 2 * w.numpy(), rtol=1e-12)
     assert "none (nothing reached it)" in walk.table()
+    edges = re.findall(r'^  "([^"]+)" -> "([^"]+)"', walk.to_dot(), re.M)
+    assert (eigh.label, walk[-2].label) in edges         # from w = %k[0]: an edge from eigh's vertex
 
 
 def test_the_text_names_every_step_its_derivative_and_the_leaves():

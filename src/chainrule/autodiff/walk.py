@@ -73,11 +73,12 @@ class Walk:
     ``len``), and ``gradients``, each leaf's total by name.  ``str(walk)`` (or
     :meth:`table`) shows it as text, :meth:`to_dot` as a Graphviz graph."""
 
-    def __init__(self, steps: list, gradients: dict, leaves: dict, outputs: list):
+    def __init__(self, steps: list, gradients: dict, leaves: dict, outputs: list, vertices: dict):
         self.steps = steps
         self.gradients = gradients
         self._leaves = leaves          # name -> shape
         self._outputs = outputs
+        self._vertices = vertices      # label -> the vertex of the graph it belongs to
 
     def __iter__(self):
         return iter(self.steps)
@@ -119,11 +120,11 @@ class Walk:
             lines.append(f'  "{_quote(name)}" [shape=box, label="{_quote(text)}"];')
         for step in self.steps:
             text = f"{step.assignment}\\nadjoint {_brief(step.adjoint)}"
-            lines.append(f'  "{step.label}" [shape=ellipse, label="{_quote(text)}"];')
+            lines.append(f'  "{_quote(step.label)}" [shape=ellipse, label="{_quote(text)}"];')
         for step in self.steps:
             for label, ct in step.sent:
-                source = label.split("[")[0]        # an output of a multi-output node: its node
-                lines.append(f'  "{_quote(source)}" -> "{step.label}" [label="{_quote(_brief(ct))}"];')
+                source = self._vertices.get(label, label)      # %k[j]: the node %k
+                lines.append(f'  "{_quote(source)}" -> "{_quote(step.label)}" [label="{_quote(_brief(ct))}"];')
         lines.append("}")
         return "\n".join(lines)
 
@@ -171,7 +172,7 @@ def walk(outputs, grad_outputs=None, *, names: dict | None = None) -> Walk:
     leaves = run(roots, retain_graph=True, create_graph=False, observer=recorder)
     totals = {id(leaf): ct._data.copy() for leaf, ct in leaves.items() if leaf.requires_grad}
     gradients = {name: totals[key] for name, key in labels.leaves.items() if key in totals}
-    return Walk(recorder.steps, gradients, labels.shapes, [labels.of(t) for t in outputs])
+    return Walk(recorder.steps, gradients, labels.shapes, [labels.of(t) for t in outputs], labels.vertices)
 
 
 class _Labels:
@@ -188,6 +189,7 @@ class _Labels:
                 self.nodes[t._node] = name
         self.leaves = {}          # name -> id of the leaf
         self.shapes = {}          # name -> shape of the leaf
+        self.vertices = {}        # the label of one output of a multi-output node -> the node's
         for node in nodes:
             for x in node.inputs:
                 self.of(x)
@@ -196,7 +198,11 @@ class _Labels:
         if not isinstance(x, Tensor):
             return f"const{fmt_shape(np.shape(x))}" if isinstance(x, np.ndarray) else repr(x)
         if x._node is not None and x._node in self.nodes:
-            return self.nodes[x._node] + ("" if x._index is None else f"[{x._index}]")
+            if x._index is None:
+                return self.nodes[x._node]
+            label = f"{self.nodes[x._node]}[{x._index}]"
+            self.vertices[label] = self.nodes[x._node]
+            return label
         if not x.requires_grad:
             return self.by_id.get(id(x), f"const{fmt_shape(x.shape)}")
         name = self.by_id.get(id(x))
