@@ -52,7 +52,8 @@ def _check_inputs(inputs, where: str):
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
          allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
     r"""The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (PyTorch's
-    ``torch.autograd.grad``); no ``.grad`` is read or written.
+    ``torch.autograd.grad``); no leaf's ``.grad`` is read or written.  (As in PyTorch, a
+    computed tensor that called ``retain_grad()`` does receive its gradient in ``.grad``.)
 
     .. math:: \mathrm{grad}_i = \sum_k \Big(\frac{\partial y_k}{\partial x_i}\Big)^{\!\top} \bar y_k
 

@@ -309,6 +309,20 @@ class TestAgainstTorch:
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
         np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
 
+    def test_retained_tensors_receive_their_gradient_like_torch(self):
+        torch = pytest.importorskip("torch")
+        grads = []
+        for lib in (cr, torch):
+            x = lib.tensor(X, requires_grad=True)
+            h = x * 2
+            h.retain_grad()
+            y = (h * h).sum()
+            (cr.autograd.grad if lib is cr else torch.autograd.grad)(y, x, retain_graph=True)
+            grads.append((None if h.grad is None else h.grad.detach().numpy().copy(), x.grad))
+        (ours, ours_leaf), (theirs, theirs_leaf) = grads
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+        assert ours_leaf is None and theirs_leaf is None
+
     def test_allow_unused_and_materialize_like_torch(self):
         torch = pytest.importorskip("torch")
         x, z = leaf(X), leaf(1.0)

@@ -77,6 +77,19 @@ def test_leaf_gradients_equal_backward_and_nothing_changes():
     assert list(walk.gradients) == ["x", "W"]
 
 
+def test_retained_gradients_stay_untouched_and_hooks_show():
+    x = leaf(X)
+    h = x * 2
+    h.retain_grad()
+    h.register_hook(lambda g: g * 10)
+    y = (h * h).sum()
+    walk = cr.autograd.walk(y, names={"x": x, "h": h})
+    assert h.grad is None and x.grad is None
+    np.testing.assert_allclose(walk.gradients["x"], 2 * 10 * 2 * (2 * X), rtol=1e-12)   # the hook shows
+    y.backward()
+    np.testing.assert_allclose(h.grad.numpy(), 10 * 2 * (2 * X), rtol=1e-12)
+
+
 def test_unnamed_leaves_constants_and_named_intermediates():
     x, w = leaf(X), leaf(W)
     c = cr.tensor(np.ones(2))

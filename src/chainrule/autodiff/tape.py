@@ -107,16 +107,17 @@ def _hooked(hook, g, like, where):
     return result
 
 
-def _watched(node, g, create_graph):
-    """Run the hooks registered on the node's outputs on their cotangents, then store the
-    cotangents of retained outputs; the (possibly replaced) cotangent is returned."""
+def _watched(node, g, create_graph, retain=True):
+    """Run the hooks registered on the node's outputs on their cotangents, then (with
+    ``retain``) store the cotangents of retained outputs; the (possibly replaced) cotangent
+    is returned."""
     watch = node.watch
     for index, hook in list(watch.hooks):
         if index is None:
             g = _hooked(hook, g, g, "backward")
         elif g[index] is not None:
             g = g[:index] + (_hooked(hook, g[index], g[index], "backward"),) + g[index + 1:]
-    for index, ref in watch.retained.items():
+    for index, ref in (watch.retained.items() if retain else ()):
         tensor = ref()
         ct = g if index is None else g[index]
         if tensor is None or ct is None:
@@ -192,8 +193,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
                 g = tuple(g)
             if node.stamp is not None and node.stamp != state.inplace_count:
                 _check_versions(node)
-            if node.watch is not None:                   # hooks, retain_grad()
-                g = _watched(node, g, create_graph)
+            if node.watch is not None:                   # hooks, retain_grad() (not while walking)
+                g = _watched(node, g, create_graph, retain=observer is None)
             prim, params, boxes, rest = node.prim, node.params, node.boxes, node.rest
             # node.inputs, inlined (hot): two slots for unary and binary ops, else a tuple
             inputs = (node.first, node.second) if rest is None else (node.first,) if rest is _ABSENT else rest

@@ -24,7 +24,9 @@ the leaves, and keeps only the leaves' sums.  ``cr.autograd.walk(y)`` runs the s
 
 Tensors are named ``%1``, ``%2``, ... in the order the forward pass computed them, and
 leaves by the ``names`` given (``leaf1``, ``leaf2``, ... otherwise).  The walk keeps the
-graph (``retain_graph``) and changes no ``.grad``, so ``y.backward()`` can follow it.
+graph (``retain_graph``) and changes no ``.grad`` (not even of a tensor that called
+``retain_grad()``), so ``y.backward()`` can follow it.  Hooks do run: they are part of
+how the gradients flow, and the walk shows what they made of them.
 """
 from __future__ import annotations
 
