@@ -1,11 +1,11 @@
-r"""PyTorch's functional interface to the reverse pass: ``cr.autograd.grad`` and ``cr.autograd.backward``.
+r"""The reverse pass as functions: PyTorch's ``cr.autograd.grad`` and ``backward``, and ``walk``.
 
 ``loss.backward()`` adds :math:`\partial\,\mathrm{loss}/\partial\theta` into ``θ.grad`` of
-every leaf.  Two other questions need the same pass, asked of a graph that already exists:
+every leaf.  Other questions need the same pass, asked of a graph that already exists:
 
 ``grad(outputs, inputs)``
     the vector-Jacobian products :math:`\sum_k \bar y_k^\top\, \partial y_k / \partial x_i`
-    for the given ``inputs`` :math:`x_i` only, *returned* instead of accumulated: nothing's
+    for the given ``inputs`` :math:`x_i` only, *returned* instead of accumulated: no leaf's
     ``.grad`` changes.  The inputs may be intermediate tensors as well as leaves.  With
     ``create_graph=True`` the results are themselves differentiable, which is how a penalty
     on a gradient is written (:math:`\lambda\,(\lVert\nabla_x D(x)\rVert - 1)^2` of WGAN-GP,
@@ -22,6 +22,11 @@ every leaf.  Two other questions need the same pass, asked of a graph that alrea
     all the outputs are summed where their graphs meet, so shared work is done once.
     ``inputs=`` restricts the accumulation to the given tensors.
 
+``walk(outputs)``
+    the same pass recorded node by node — the adjoint that reached each node, its
+    derivative, what it sent to each input — to read or step through
+    (:mod:`chainrule.autodiff.walk`).
+
 Only the part of the graph that leads to the requested tensors is visited: the rules of a
 parameter nobody asked about never run (the gradient penalty above costs a pass through the
 network's activations, not through its weights' gradients).
@@ -32,8 +37,8 @@ transforms (``cr.grad``, ``cr.vjp``) answer the same questions of a *function*, 
 from __future__ import annotations
 
 from .autodiff.tape import Wanted, accumulate, as_tensors, given, owned, run, seeds
-from .errors import GraphError, fmt_shape
 from .autodiff.walk import Step, Walk, walk  # noqa: F401  (the reverse pass, node by node)
+from .errors import GraphError, fmt_shape
 from .ops.creation import zeros_like
 
 __all__ = ["grad", "backward", "walk"]
