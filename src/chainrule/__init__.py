@@ -13,13 +13,13 @@ from . import errors  # noqa: F401
 from .backend import keep_freed_memory as _keep_freed_memory
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,  # noqa: F401
                      set_default_dtype)
-from .errors import AnomalyError, DTypeError, GraphError, LinAlgError, ShapeError  # noqa: F401
+from .errors import AnomalyError, DTypeError, GraphError, KinkWarning, LinAlgError, ShapeError  # noqa: F401
 from .tensor import Tensor  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import abs, pow, round, sum  # noqa: F401,A004
-from .autodiff import (checkpoint, custom_vjp, detect_anomaly, enable_grad, grad, hessian,  # noqa: F401
-                       hvp, is_grad_enabled, jacfwd, jacobian, jacrev, jvp, no_grad, set_grad_enabled,
-                       stop_gradient, value_and_grad, vjp, vmap)
+from .autodiff import (checkpoint, custom_vjp, detect_anomaly, detect_kinks, enable_grad,  # noqa: F401
+                       grad, hessian, hvp, is_grad_enabled, jacfwd, jacobian, jacrev, jvp, no_grad,
+                       set_grad_enabled, stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402
 from . import autograd, bayes, distributions, information, linalg, montecarlo, nn, optim, stats, testing  # noqa: F401,E402,E501
 from .serialization import load, save  # noqa: F401,E402

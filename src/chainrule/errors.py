@@ -37,6 +37,11 @@ class AnomalyError(ChainruleError, FloatingPointError):
     """Raised in :func:`chainrule.detect_anomaly` mode at the first op that produces NaN or inf."""
 
 
+class KinkWarning(UserWarning):
+    """Issued in :func:`chainrule.detect_kinks` mode when a derivative is taken exactly at a
+    kink or tie of a piecewise function, where it does not exist and a convention decides it."""
+
+
 def fmt_shape(shape: tuple) -> str:
     """``(2, 3)`` as ``(2×3)``, the way shapes are written in linear algebra."""
     if len(shape) == 0:

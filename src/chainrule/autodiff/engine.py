@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import warnings
 
 import numpy as np
 
-from ..errors import AnomalyError, DTypeError, fmt_shape
+from ..errors import AnomalyError, DTypeError, KinkWarning, fmt_shape
 from ..tensor import Tensor
 
 
@@ -70,7 +71,11 @@ class _State:
         # Counts in-place operations ever made: a node created after the last one
         # cannot have had an input modified, and backward skips its version check.
         self.inplace_count = 0
-        self.hooks = False          # anomaly or tracer: one test on the fast path instead of two
+        self._kinks = False
+        self.hooks = False          # anomaly, tracer or kinks: one test on the fast path instead of three
+
+    def _update_hooks(self):
+        self.hooks = self._anomaly or self._tracer is not None or self._kinks
 
     @property
     def anomaly(self) -> bool:
@@ -79,7 +84,17 @@ class _State:
     @anomaly.setter
     def anomaly(self, on: bool):
         self._anomaly = on
-        self.hooks = on or self._tracer is not None
+        self._update_hooks()
+
+    @property
+    def kinks(self) -> bool:
+        """Whether a derivative taken at a kink warns (:class:`detect_kinks`)."""
+        return self._kinks
+
+    @kinks.setter
+    def kinks(self, on: bool):
+        self._kinks = on
+        self._update_hooks()
 
     @property
     def tracer(self):
@@ -90,7 +105,7 @@ class _State:
     @tracer.setter
     def tracer(self, value):
         self._tracer = value
-        self.hooks = self._anomaly or value is not None
+        self._update_hooks()
 
 
 state = _State()
@@ -196,6 +211,47 @@ class detect_anomaly(contextlib.ContextDecorator):
     def __exit__(self, *exc):
         state.anomaly = self._prev
         return False
+
+
+class detect_kinks(contextlib.ContextDecorator):
+    """Warn (:class:`~chainrule.errors.KinkWarning`) whenever a derivative is taken exactly at
+    a kink or a tie of a piecewise function — ``relu`` at 0, ``abs`` at 0, ``maximum`` of equal
+    arguments, ``clip`` at a bound, ``max`` with a tied maximum — where the derivative does not
+    exist and chainrule's documented convention decides it.  The warning names the operation,
+    how many elements sit there and the convention taken.
+
+    Derivatives are taken by ``backward()`` and the transforms, so those must run inside the
+    block (the forward pass may run outside it).  Turn the warnings into errors with Python's
+    ``warnings.simplefilter("error", cr.KinkWarning)``.
+    """
+
+    def __enter__(self):
+        self._prev = state.kinks
+        state.kinks = True
+
+    def __exit__(self, *exc):
+        state.kinks = self._prev
+        return False
+
+
+def check_kinks(prim, inputs, params):
+    """Warn if the derivative of ``prim`` is being taken at a kink of ``inputs`` (see
+    :class:`detect_kinks`); inside ``vmap`` the values of one member are not at hand, and
+    nothing is checked."""
+    values = []
+    for x in inputs:
+        while isinstance(x, Tensor) and x._level is not None:
+            if x._level.kind == "batch":
+                return
+            x = x._lower
+        values.append(x._data if isinstance(x, Tensor) else x)
+    at = np.asarray(prim.kink_test(*values, **params))
+    count = int(np.count_nonzero(at))
+    if count:
+        convention = prim.formulas.get("convention", "")
+        warnings.warn(f"{prim.name}: derivative taken at a kink, {prim.kink_where}, at {count} of {at.size} "
+                      f"point(s); it does not exist there, and chainrule's convention is: {convention}",
+                      KinkWarning, stacklevel=2)
 
 
 def _usable(level: Level) -> bool:
@@ -386,6 +442,8 @@ def _bind_fwd(level, prim, args, params):
     if not prim.differentiable:
         return out_low
     tangents = [None if b is None else b._tangent for b in sources]
+    if state.hooks and state.kinks and prim.kink_test is not None:
+        check_kinks(prim, lowered, params)
     _current_rule.append(prim.name)
     try:
         t = prim.jvp(tangents, out_low, lowered, params)

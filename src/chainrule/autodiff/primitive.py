@@ -61,6 +61,8 @@ class Primitive:
         self.vjp_joint = None          # rule(g, out, *inputs, **params) -> one cotangent per input
         self.batch_rule = None         # rule(args, batched, size, **params) -> output, batch on axis 0
         self.formulas: dict[str, str] = {}   # LaTeX shown by explain() and the catalogue
+        self.kink_test = None          # kinks(): which inputs sit where the derivative does not exist
+        self.kink_where = ""
         # Which inputs get a cotangent, by the bit pattern of inputs requiring gradients:
         # filled by the engine, so recording a node allocates no new tuple.
         self.parent_sets: dict[int, tuple] = {}
@@ -109,6 +111,16 @@ class Primitive:
     def defbatch(self, rule) -> "Primitive":
         """How to apply the primitive to a batch (see ``autodiff/batching.py``)."""
         self.batch_rule = rule
+        return self
+
+    def kinks(self, test, where: str) -> "Primitive":
+        """Declare where the derivative does not exist: ``test(*arrays, **params)`` is true
+        (a boolean array) at each element, or slice, that sits on a kink or a tie, and
+        ``where`` says it in words (``"x = 0"``).  :func:`chainrule.detect_kinks` then warns
+        when a derivative is taken there; the rules themselves apply the convention stated
+        in the ``convention`` formula."""
+        self.kink_test = test
+        self.kink_where = where
         return self
 
     def formula(self, **latex) -> "Primitive":

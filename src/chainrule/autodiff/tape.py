@@ -19,7 +19,7 @@ import numpy as np
 from .. import ops      # partly loaded here (the ops import the engine): used at call time only
 from ..errors import GraphError, fmt_shape
 from ..tensor import Tensor
-from .engine import _ABSENT, _current_rule, state
+from .engine import _ABSENT, _current_rule, check_kinks, state
 
 
 # ----------------------------------------------------------------------------- watching a tensor
@@ -208,6 +208,8 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
             sources = inputs if boxes is None else boxes
             if named:
                 _current_rule.append(prim.name)
+                if state.kinks and prim.kink_test is not None:
+                    check_kinks(prim, inputs, params)
             joint = None if prim.vjp_joint is None else prim.vjp_joint(g, out, *inputs, **params)
             rules = prim.vjp_rules
             if rules is None and joint is None:

@@ -18,6 +18,11 @@ chosen, documented, and used the same way in reverse and forward mode:
 
 (PyTorch users meet three different answers at 0 — ``relu`` gives 0, ``maximum`` 0.5,
 ``clamp_min`` 1 — pytorch#184572; chainrule states its choice for each, above.)
+
+Each of these primitives also declares where its kinks are (``.kinks``), so that inside
+``with cr.detect_kinks():`` taking a derivative exactly there warns
+(:class:`~chainrule.errors.KinkWarning`), naming the operation, how many points sit on the
+kink and the convention taken — a derivative at a kink is a choice, and it should be seen.
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ def abs(x):  # noqa: A001  (the mathematical name)
 
 abs.partials(lambda out, x: sign(x))
 abs.formula(definition=r"y = |x|", derivative=r"dy/dx = \operatorname{sign} x", convention=r"|x|'(0) = 0")
+abs.kinks(lambda x: x == 0, "x = 0")
 
 
 @elementwise
@@ -78,6 +84,7 @@ _relu_mask.formula(definition=r"y = g \odot [x > 0]", derivative=r"\bar g = \bar
 relu.defvjp(lambda g, out, x: _relu_mask(g, x))
 relu.defjvp(lambda dx, out, x: _relu_mask(dx, x))
 relu.formula(definition=r"y = \max(x, 0)", derivative=r"dy/dx = [x > 0]", convention=r"\operatorname{relu}'(0) = 0")
+relu.kinks(lambda x: x == 0, "x = 0")
 
 
 @elementwise
@@ -112,6 +119,8 @@ maximum.formula(definition=r"z = \max(x, y)", derivative=r"\partial z/\partial x
 minimum.partials(lambda out, x, y: _share(x < y, x == y, out), lambda out, x, y: _share(y < x, x == y, out))
 minimum.formula(definition=r"z = \min(x, y)", derivative=r"\partial z/\partial x = [x<y] + \tfrac12[x=y]",
                 convention="ties split evenly")
+for _tied in (maximum, minimum):
+    _tied.kinks(lambda x, y: x == y, "x = y (a tie)")
 
 
 @elementwise(name="clip")
@@ -149,6 +158,19 @@ _clip.formula(definition=r"y = \min(\max(x, lo), hi)",
               derivative=(r"dy/dx = [lo \le x \le hi],\ \partial y/\partial lo = [x < lo],"
                           r"\ \partial y/\partial hi = [x > hi]"),
               convention="derivative 1 on the closed interval; where lo > hi, y = hi")
+
+
+def _at_a_bound(x, lo, hi):
+    """Where ``x`` equals an active bound of ``clip`` (the kinks of its derivative in ``x``)."""
+    at = xp(x).zeros(x.shape, bool)
+    if lo is not None:
+        at = at | (x == lo)
+    if hi is not None:
+        at = at | (x == hi)
+    return at
+
+
+_clip.kinks(_at_a_bound, "x at a bound")
 
 
 def clip(x, min=None, max=None):  # noqa: A002  (NumPy/PyTorch argument names)

@@ -249,6 +249,10 @@ _max.formula(definition=r"y = \max_i x_i", derivative=r"\bar x_i = \bar y\,[x_i 
              convention="ties split the gradient evenly (forward and reverse)")
 _min.formula(definition=r"y = \min_i x_i", derivative=r"\bar x_i = \bar y\,[x_i = y] / \#\{j : x_j = y\}",
              convention="ties split the gradient evenly (forward and reverse)")
+_max.kinks(lambda x, axis, keepdims: (x == x.max(axis=axis, keepdims=True)).sum(axis=axis) > 1,
+          "a tied maximum")
+_min.kinks(lambda x, axis, keepdims: (x == x.min(axis=axis, keepdims=True)).sum(axis=axis) > 1,
+           "a tied minimum")
 
 
 def max(x, axis=None, keepdims: bool = False):  # noqa: A001
