@@ -17,7 +17,7 @@ from .errors import AnomalyError, DTypeError, GraphError, KinkWarning, LinAlgErr
 from .tensor import Tensor  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import abs, pow, round, sum  # noqa: F401,A004
-from .autodiff import (checkpoint, custom_vjp, detect_anomaly, detect_kinks, enable_grad,  # noqa: F401
+from .autodiff import (advise_mode, checkpoint, custom_vjp, detect_anomaly, detect_kinks, enable_grad,  # noqa: F401
                        grad, hessian, hvp, is_grad_enabled, jacfwd, jacobian, jacrev, jvp, no_grad,
                        set_grad_enabled, stop_gradient, value_and_grad, vjp, vmap)
 from .catalogue import explain  # noqa: F401,E402
