@@ -153,3 +153,9 @@ def test_markdown_names_the_specs_that_check_an_op(tanh_spec):
     text = catalogue.markdown()
     section = text.split("### `tanh`")[1].split("### ")[0]
     assert f"`{tanh_spec.label}`: shapes" in section
+
+
+def test_explain_names_the_kinks_of_a_piecewise_primitive(capsys):
+    text = cr.explain(cr.relu)
+    assert "  kinks        where x = 0 (cr.detect_kinks() warns when a derivative is taken there)" in text
+    assert "kinks" not in cr.explain(cr.tanh)

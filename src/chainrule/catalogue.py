@@ -379,6 +379,9 @@ def explain(op, file=None) -> str:
     fields = [("definition", latex_to_text(e.formula("definition"))),
               ("derivative", e.derivative_text()),
               ("convention", latex_to_text(e.formula("convention")))]
+    if e.prim is not None and e.prim.kink_test is not None:
+        fields.append(("kinks", f"where {e.prim.kink_where} (cr.detect_kinks() warns when a derivative is "
+                                f"taken there)"))
     for spec in specs:
         fields.append(("checked by", f"{spec.label}: shapes {_shapes(spec)}; domain: {_domain(spec)}"))
     lines.extend(f"  {key:<12} {value}" for key, value in fields if value)
