@@ -181,6 +181,7 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
             acc.send(t, ct)
     cts, leaves, heap = acc.table, acc.leaves, acc.heap
     named = state.hooks                  # anomaly mode names the rule that produced a NaN
+    extra = wanted is not None or observer is not None      # one test per input when neither is
     depth = len(_current_rule)
     try:
         while heap:
@@ -216,13 +217,14 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
                 raise GraphError(f"backward: '{prim.name}' has no reverse-mode (VJP) rule, so nothing can be "
                                  f"differentiated through it in reverse mode; use forward mode (cr.jvp, "
                                  f"cr.jacfwd) or declare its rule with .defvjp")
-            if wanted is not None and node in wanted.kept:
-                wanted.keep(node, g)
-            if observer is not None:
-                observer.visit(node, g)
+            if extra:
+                if wanted is not None and node in wanted.kept:
+                    wanted.keep(node, g)
+                if observer is not None:
+                    observer.visit(node, g)
             for i in parents:
                 p = sources[i]
-                if wanted is not None and (p if p._node is None else p._node) not in wanted.needed:
+                if extra and wanted is not None and (p if p._node is None else p._node) not in wanted.needed:
                     continue                             # leads to no wanted tensor: not computed
                 if joint is not None:
                     ct = joint[i]
@@ -236,7 +238,7 @@ def reverse_pass(roots, *, free: bool = False, create_graph: bool = True, wanted
                 if cd is None or pd is None or cd.shape != pd.shape or (cd.dtype is not pd.dtype
                                                                          and cd.dtype != pd.dtype):
                     ct = _unbroadcast(ct, p)
-                if observer is not None:
+                if extra and observer is not None:
                     observer.send(node, i, ct)
                 if p._node is None:
                     acc.add(p, ct)
