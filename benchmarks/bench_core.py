@@ -24,8 +24,8 @@ second judges issue 2's targets by the ratios taken round by round: their median
 confidence interval for it, and whether the interval lies under the target (met), over
 it (not met) or across it (undecided: more rounds, or a quieter machine, would tell).
 With ``--processes N`` the rounds run in N fresh processes, one after another; the first
-table then pools all their rounds, and the targets are judged on each process's median
-ratio (see verdicts.py: an interval over processes also covers what differs from one
+table then gives the medians of all their rounds and the median over processes of each
+process's paired ratio, and the targets are judged on each process's median ratio (see verdicts.py: an interval over processes also covers what differs from one
 process to the next, which the rounds of one process do not).
 Every library's result is checked against the others before anything is timed.
 """
@@ -282,12 +282,21 @@ def measure(task, args) -> dict:
     return interleaved_samples(fns, args.repeats, clock=CLOCKS[args.clock], per_call=per_call)
 
 
-def times_row(task, samples) -> str:
-    """The first table's row: each library's median time per call and the two ratios."""
+def times_row(task, samples, runs=None) -> str:
+    """The first table's row: each library's median time per call and the two ratios —
+    of the medians, or with ``runs`` (one ``samples`` per process) the median over the
+    processes of each one's paired ratio: processes differ in speed as a whole, so the
+    medians of times pooled from all of them are not paired, and their ratio can mislead
+    (1.15× where every process had chainrule at 0.81–0.97× PyTorch's per-op overhead)."""
     med = medians(samples)
     c, t, n = med["chainrule"], med.get("torch"), med["numpy"]
     unit = UNITS[task]
-    return row(task, seconds_as(c, unit), seconds_as(t, unit), seconds_as(n, unit), ratio(c, t), ratio(c, n))
+    if runs is None:
+        ratios = [ratio(c, t), ratio(c, n)]
+    else:
+        ratios = [f"{process_ratio(runs, 'chainrule', other)[1]:.2f}×" if other in samples else "—"
+                  for other in ("torch", "numpy")]
+    return row(task, seconds_as(c, unit), seconds_as(t, unit), seconds_as(n, unit), *ratios)
 
 
 def in_processes(args, tasks) -> list:
@@ -334,7 +343,7 @@ def main(argv=None):
             samples = measure(task, args)
         else:          # every round of every process
             samples = {name: [t for run in runs for t in run[task][name]] for name in runs[0][task]}
-        print(times_row(task, samples), flush=True)
+        print(times_row(task, samples, None if runs is None else [run[task] for run in runs]), flush=True)
         for (name, other), target in TARGETS.items():
             if name == task and other in samples:
                 judged.append((task, other, target, paired_ratio(samples, "chainrule", other) if runs is None
