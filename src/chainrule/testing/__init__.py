@@ -19,6 +19,10 @@ A failure explains itself: the message names the derivative (``vjp(jvp(f))``), t
 argument and output element where the error is worst, the errors, and — replaying the
 computation primitive by primitive through the engine's tracer — the first primitive
 whose own rule disagrees with central differences on the inputs it actually received.
+
+``lint_stability(f, *args)`` looks for what goes wrong before any derivative: compositions
+with a stable primitive (``log(softmax(z))`` for ``log_softmax``) and values at which an
+operation breaks (``exp`` overflowing, ``log`` of 0).
 """
 from __future__ import annotations
 
@@ -26,3 +30,4 @@ from ..specs import OpSpec  # noqa: F401  (re-exported: users write specs for th
 from .check_grads import check_grads  # noqa: F401
 from .functions import EPS, GradientCheckError, PrecisionWarning, numerical_jvp  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from .stability import lint_stability  # noqa: F401
