@@ -36,7 +36,7 @@ transforms (``cr.grad``, ``cr.vjp``) answer the same questions of a *function*, 
 """
 from __future__ import annotations
 
-from .autodiff.tape import Wanted, accumulate, as_tensors, given, owned, run, seeds
+from .autodiff.tape import Wanted, as_tensors, backward_pass, given, owned, run, seeds
 from .autodiff.walk import Step, Walk, walk  # noqa: F401  (the reverse pass, node by node)
 from .errors import GraphError, fmt_shape
 from .ops.creation import zeros_like
@@ -123,15 +123,5 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     if inputs is not None:
         inputs = as_tensors(inputs, "inputs", where)
         _check_inputs(inputs, where)
-    if retain_graph is None:
-        retain_graph = create_graph
-    wanted = None if inputs is None else Wanted([t for t, _ in roots], inputs)
-    leaves = run(roots, retain_graph=retain_graph, create_graph=create_graph, wanted=wanted)
-    seen = given(g for _, g in roots)
-    if inputs is None:
-        targets = [(leaf, ct) for leaf, ct in leaves.items() if leaf.requires_grad]
-    else:
-        targets = [(x, leaves.get(x) if x._node is None else wanted.cotangent(x)) for x in dict.fromkeys(inputs)]
-    for x, ct in targets:
-        if ct is not None:
-            accumulate(x, ct if create_graph else owned(ct, seen), create_graph)
+    backward_pass(roots, retain_graph=create_graph if retain_graph is None else retain_graph,
+                  create_graph=create_graph, inputs=inputs)

@@ -78,10 +78,13 @@ def test_memory_is_extrapolated_along_the_line_through_1_and_16():
     """A 'pass' that allocates k MiB: the cost of 64 is read off the line, 64 MiB, while only
     16 MiB were ever allocated."""
     mib = 1 << 20
-    seconds, nbytes = advice._scaled(lambda k: np.ones((k, mib // 8)), 64)
+    def batched(k):
+        return np.ones((k, mib // 8))
+    one = advice._measure(lambda: batched(1))
+    seconds, nbytes = advice._scaled(batched, 64, one)
     assert seconds > 0
     assert nbytes == pytest.approx(64 * mib, rel=0.02)
-    _, measured = advice._scaled(lambda k: np.ones((k, mib // 8)), 3)      # small: measured outright
+    _, measured = advice._scaled(batched, 3, one)                         # small: measured outright
     assert measured == pytest.approx(3 * mib, rel=0.02)
 
 

@@ -116,16 +116,20 @@ def advise_mode(f, *args, argnums=0, seed=0) -> Costs:
     def forward(k):
         return vmap(lambda *v: jvp(g, primals, v)[1])(*directions(primals, k))
 
-    def plain(k):
+    def products(k):
+        return vmap(lambda *v: hvp(g, primals, v))(*directions(primals, k))
+
+    def plain():
         with no_grad():
             return g(*primals)
 
-    estimates = {"f": _scaled(plain, 1)}
+    # One pass of each kind: a row of the table, and the line's first point (_scaled).
+    one_reverse, one_forward = _measure(lambda: reverse(1)), _measure(lambda: forward(1))
+    estimates = {"f": _measure(plain)}
     if m == 1:
-        estimates["grad"] = _scaled(reverse, 1)
-        estimates["jvp"] = _scaled(forward, 1)
-        estimates["hvp"] = _scaled(lambda k: vmap(lambda *v: hvp(g, primals, v))(*directions(primals, k)), 1)
-        estimates["hessian"] = _scaled(lambda k: vmap(lambda *v: hvp(g, primals, v))(*directions(primals, k)), n)
+        one_product = _measure(lambda: products(1))
+        estimates.update(grad=one_reverse, jvp=one_forward, hvp=one_product,
+                         hessian=_scaled(products, n, one_product))
         hessian_bytes = n * n * itemsize
         if hessian_bytes > LARGE_BYTES:
             return Costs(n, m, itemsize, estimates, "hvp",
@@ -136,10 +140,8 @@ def advise_mode(f, *args, argnums=0, seed=0) -> Costs:
                      f"a scalar function: its gradient is one reverse pass (cr.grad), whatever n; "
                      f"the Hessian (cr.hessian) is {n} forward-over-reverse passes, "
                      f"≈ {_seconds(estimates['hessian'][0])}")
-    estimates["vjp"] = _scaled(reverse, 1)
-    estimates["jvp"] = _scaled(forward, 1)
-    estimates["jacrev"] = _scaled(reverse, m)
-    estimates["jacfwd"] = _scaled(forward, n)
+    estimates.update(vjp=one_reverse, jvp=one_forward, jacrev=_scaled(reverse, m, one_reverse),
+                     jacfwd=_scaled(forward, n, one_forward))
     t_rev, t_fwd = estimates["jacrev"][0], estimates["jacfwd"][0]
     passes = f"jacrev, {m} reverse passes (one per output), ≈ {_seconds(t_rev)}; " \
              f"jacfwd, {n} forward passes (one per input), ≈ {_seconds(t_fwd)}"
@@ -160,12 +162,15 @@ def advise_mode(f, *args, argnums=0, seed=0) -> Costs:
 MEASURED_BATCH = 16
 
 
-def _scaled(batched, count):
-    """Seconds and peak bytes of ``batched(count)``: measured when ``count`` is at most
-    :data:`MEASURED_BATCH`, else on the line through ``batched(1)`` and ``batched(16)``."""
+def _scaled(batched, count, one):
+    """Seconds and peak bytes of ``batched(count)``, given ``one``, those of ``batched(1)``:
+    measured when ``count`` is at most :data:`MEASURED_BATCH`, else read off the line
+    through ``batched(1)`` and ``batched(16)``."""
+    if count == 1:
+        return one
     if count <= MEASURED_BATCH:
         return _measure(lambda: batched(count))
-    t1, m1 = _measure(lambda: batched(1))
+    t1, m1 = one
     tk, mk = _measure(lambda: batched(MEASURED_BATCH))
     slope = (count - 1) / (MEASURED_BATCH - 1)
     return t1 + slope * max(tk - t1, 0.0), m1 + slope * max(mk - m1, 0)

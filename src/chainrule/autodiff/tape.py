@@ -65,8 +65,10 @@ class HookHandle:
         self._hooks, self._entry = hooks, entry
 
     def remove(self) -> None:
-        if any(e is self._entry for e in self._hooks):
-            self._hooks[:] = [e for e in self._hooks if e is not self._entry]
+        for k, entry in enumerate(self._hooks):
+            if entry is self._entry:
+                del self._hooks[k]
+                return
 
 
 def register_hook(tensor: Tensor, hook) -> HookHandle:
@@ -455,12 +457,24 @@ def accumulate(tensor: Tensor, ct: Tensor, create_graph: bool) -> None:
 
 def backward(tensor: Tensor, grad=None, *, retain_graph=False, create_graph=False):
     """``tensor.backward()``: accumulate gradients into the ``.grad`` of level-0 leaves."""
-    grad = seed(tensor, grad, "backward()")
-    leaves = run([(tensor, grad)], retain_graph=retain_graph, create_graph=create_graph)
-    seen = {id(grad._data)}
-    for leaf, ct in leaves.items():
-        if leaf.requires_grad:
-            accumulate(leaf, ct if create_graph else owned(ct, seen), create_graph)
+    backward_pass([(tensor, seed(tensor, grad, "backward()"))], retain_graph=retain_graph,
+                  create_graph=create_graph)
+
+
+def backward_pass(roots, *, retain_graph: bool, create_graph: bool, inputs=None) -> None:
+    """One reverse pass from ``roots`` = [(tensor, cotangent), ...] whose results are added
+    to ``.grad``: of every leaf that requires gradients, or with ``inputs`` of those tensors
+    only (a non-leaf among them as if retained), visiting only the graph that leads to them."""
+    wanted = None if inputs is None else Wanted([t for t, _ in roots], inputs)
+    leaves = run(roots, retain_graph=retain_graph, create_graph=create_graph, wanted=wanted)
+    seen = given(g for _, g in roots)
+    if inputs is None:
+        targets = leaves.items()
+    else:
+        targets = [(x, leaves.get(x) if x._node is None else wanted.cotangent(x)) for x in dict.fromkeys(inputs)]
+    for x, ct in targets:
+        if ct is not None and x.requires_grad:
+            accumulate(x, ct if create_graph else owned(ct, seen), create_graph)
 
 
 Tensor._reverse_pass = staticmethod(backward)      # Tensor.backward() calls it (see Tensor)
