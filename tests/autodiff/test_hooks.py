@@ -141,6 +141,13 @@ class TestBadHooks:
         with pytest.raises(cr.GraphError, match=r"changed the gradient's shape from \(3\) to \(\)"):
             (x * x).sum().backward()
 
+    def test_a_hook_that_changes_the_dtype(self):
+        x = leaf()                                       # float64
+        x.register_hook(lambda g: g.astype(cr.float32))
+        with pytest.raises(cr.DTypeError, match="changed the gradient's dtype from float64 to float32"):
+            (x * x).sum().backward()
+        assert x.grad is None
+
     def test_a_hook_that_returns_something_else(self):
         x = leaf()
         h = x * x

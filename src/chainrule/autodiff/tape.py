@@ -17,7 +17,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .. import ops      # partly loaded here (the ops import the engine): used at call time only
-from ..errors import GraphError, fmt_shape
+from ..errors import DTypeError, GraphError, fmt_shape
 from ..tensor import Tensor
 from .engine import _ABSENT, _current_rule, check_kinks, state
 
@@ -96,7 +96,9 @@ def register_hook(tensor: Tensor, hook) -> HookHandle:
 
 
 def _hooked(hook, g, like, where):
-    """``hook(g)``, checked: ``None`` keeps ``g``; a tensor replaces it if it has ``like``'s shape."""
+    """``hook(g)``, checked: ``None`` keeps ``g``; a tensor replaces it if it has ``like``'s
+    shape and dtype (the checks of an assignment to ``.grad``, which the result may reach
+    without passing through the setter)."""
     result = hook(g)
     if result is None:
         return g
@@ -106,6 +108,9 @@ def _hooked(hook, g, like, where):
     if result.shape != like.shape:
         raise GraphError(f"{where}: hook {getattr(hook, '__name__', hook)!r} changed the gradient's shape "
                          f"from {fmt_shape(like.shape)} to {fmt_shape(result.shape)}")
+    if result.dtype != like.dtype:
+        raise DTypeError(f"{where}: hook {getattr(hook, '__name__', hook)!r} changed the gradient's dtype "
+                         f"from {like.dtype} to {result.dtype}; convert it back with .astype(cr.{like.dtype})")
     return result
 
 
